@@ -1,0 +1,81 @@
+"""Formyard: a self-hosted form builder and submission inbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import load_config
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings (tests use it); ``APP_ENV`` picks the base."""
+    overrides = dict(config or {})
+    settings = load_config(overrides.get("APP_ENV"))
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    settings.validate()
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(settings)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_hooks(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import database
+    from app.auth.session import configure_login_manager
+    from app.extensions import csrf
+    from app.extensions import db
+    from app.extensions import limiter
+    from app.extensions import login_manager
+    from app.extensions import migrate
+
+    db.init_app(app)
+    database.configure_engine_events()
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    configure_login_manager(login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.account import bp as account_bp
+    from app.auth import bp as auth_bp
+    from app.dashboard import bp as dashboard_bp
+    from app.health import bp as health_bp
+    from app.users import bp as users_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(account_bp, url_prefix="/account")
+    app.register_blueprint(users_bp, url_prefix="/users")
+
+
+def register_hooks(app: Flask) -> None:
+    from app import errors
+    from app import security
+    from app.models import Role
+
+    security.init_app(app)
+    errors.init_app(app)
+    app.jinja_env.globals["Role"] = Role
+
+
+def register_commands(app: Flask) -> None:
+    from app import cli
+
+    cli.init_app(app)

@@ -1,0 +1,35 @@
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms.validators import DataRequired
+from wtforms.validators import EqualTo
+from wtforms.validators import Length
+
+from app.services.passwords import MAX_PASSWORD_LENGTH
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    timezone = SelectField(
+        "Time zone",
+        description="Times in the inbox are shown in this zone.",
+        choices=sorted(available_timezones()),
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+    new_password = PasswordField(
+        "New password",
+        description="At least 10 characters. Signs you out everywhere else.",
+        validators=[DataRequired()],
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")],
+    )

@@ -1,0 +1,101 @@
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_user
+from flask_login import logout_user
+
+from app.auth import bp
+from app.auth.forms import LoginForm
+from app.auth.forms import SetupForm
+from app.security import safe_next_path
+from app.services import users
+from app.services.errors import DomainError
+from app.services.errors import Throttled
+from app.views import add_domain_error
+from app.views import render_form_page
+
+# Pages that work before the owner exists: health checks, assets, the setup page itself,
+# and (later) everything a respondent sees.
+SETUP_EXEMPT_BLUEPRINTS = {"health", "public"}
+SETUP_EXEMPT_ENDPOINTS = {"static", "auth.setup"}
+PASSWORD_CHANGE_ENDPOINTS = {"account.change_password", "auth.logout", "static"}
+
+
+@bp.before_app_request
+def lead_to_setup_until_owner_exists():
+    if request.blueprint in SETUP_EXEMPT_BLUEPRINTS or request.endpoint in SETUP_EXEMPT_ENDPOINTS:
+        return None
+    if current_app.extensions.get("formyard.set_up") or users.any_user_exists():
+        current_app.extensions["formyard.set_up"] = True  # users are never deleted
+        return None
+    return redirect(url_for("auth.setup"))
+
+
+@bp.before_app_request
+def lead_to_password_change():
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS
+        and request.blueprint not in SETUP_EXEMPT_BLUEPRINTS
+    ):
+        flash("Choose a new password to go on.", "info")
+        return redirect(url_for("account.change_password"))
+    return None
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    if users.any_user_exists():
+        abort(404)
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            owner = users.create_owner(form.email.data, form.display_name.data, form.password.data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            current_app.extensions["formyard.set_up"] = True
+            session.clear()
+            login_user(owner)
+            flash("Welcome to Formyard. Your owner account is ready.", "success")
+            return redirect(url_for("dashboard.index"), 303)
+    return render_form_page("auth/setup.html", form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_path = safe_next_path(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_path or url_for("dashboard.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = users.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        except Throttled as error:
+            add_domain_error(form, error)
+            headers = {"Retry-After": str(error.retry_after)}
+            return render_template("auth/login.html", form=form), 429, headers
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            session.clear()  # a fresh session cookie for the signed-in user
+            login_user(user, remember=form.remember.data)
+            return redirect(next_path or url_for("dashboard.index"), 303)
+    return render_form_page("auth/login.html", form)
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        users.end_all_sessions(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"), 303)

@@ -1,0 +1,59 @@
+"""How a signed-in user is found on each request, and what pages require."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_login import LoginManager
+from flask_login import current_user
+
+from app.errors import wants_json
+from app.errors import json_error
+from app.models import Role
+from app.services import users
+
+
+def configure_login_manager(login_manager: LoginManager) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(users.load_user_from_session_id)
+    login_manager.unauthorized_handler(_unauthorized)
+
+
+def _unauthorized():
+    if wants_json():
+        return json_error(401, "unauthorized", "Sign in first.")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def require_role(role: Role) -> Callable[[], Any]:
+    """A before_request hook: the whole blueprint needs a signed-in user with at least ``role``."""
+
+    def check() -> Any:
+        if not current_user.is_authenticated:
+            return _unauthorized()
+        if not current_user.can(role):
+            abort(403)
+        return None
+
+    return check
+
+
+def role_required(role: Role) -> Callable:
+    """The same check for a single view."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            return require_role(role)() or view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

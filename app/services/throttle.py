@@ -1,0 +1,59 @@
+"""Counting failed logins per account and per address in the rate limiter's storage.
+
+The storage is Redis when ``REDIS_URL`` is set, so every process shares the counts; otherwise
+memory. Only failures are counted, and a throttled key stays throttled even for a correct
+password until the window has passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+from flask import current_app
+from limits import parse
+
+from app.extensions import limiter
+from app.services.errors import Throttled
+
+log = logging.getLogger(__name__)
+
+
+def _keys(email: str, address: str) -> list[str]:
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    return [f"{prefix}login-failures/account/{digest}", f"{prefix}login-failures/address/{address}"]
+
+
+def _limit():
+    return parse(current_app.config["LOGIN_FAILURE_LIMIT"])
+
+
+def ensure_login_allowed(email: str, address: str) -> None:
+    """Raise Throttled when this account or this address has failed too often lately."""
+    limit = _limit()
+    try:
+        for key in _keys(email, address):
+            if not limiter.limiter.test(limit, key):
+                reset_at, _remaining = limiter.limiter.get_window_stats(limit, key)
+                retry_after = max(1, int(reset_at - time.time()))
+                minutes = max(1, round(retry_after / 60))
+                raise Throttled(
+                    f"Too many failed sign-in attempts. Try again in about {minutes} minute"
+                    f"{'s' if minutes != 1 else ''}.",
+                    retry_after=retry_after,
+                )
+    except Throttled:
+        raise
+    except Exception:  # storage down: let people in rather than lock everyone out
+        log.warning("login throttle storage unavailable; not throttling", exc_info=True)
+
+
+def record_login_failure(email: str, address: str) -> None:
+    limit = _limit()
+    try:
+        for key in _keys(email, address):
+            limiter.limiter.hit(limit, key)
+    except Exception:
+        log.warning("login throttle storage unavailable; failure not counted", exc_info=True)

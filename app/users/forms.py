@@ -1,0 +1,26 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+
+from app.models import Role
+
+ROLE_CHOICES = [
+    (Role.VIEWER.value, "Viewer: reads submissions and exports"),
+    (Role.EDITOR.value, "Editor: also builds and changes forms"),
+    (Role.OWNER.value, "Owner: also manages users and settings"),
+]
+
+
+class NewUserForm(FlaskForm):
+    display_name = StringField("Name", validators=[Length(max=100)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.EDITOR.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+

@@ -1,0 +1,85 @@
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+
+from app.models import User
+from app.services import users
+from app.services.errors import DomainError
+from app.services.errors import NotFound
+from app.users import bp
+from app.users.forms import NewUserForm
+from app.users.forms import RoleForm
+from app.views import add_domain_error
+from app.views import render_form_page
+
+
+def _user_or_404(user_id: int) -> User:
+    try:
+        return users.get_user(user_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("")
+def list_users():
+    return render_template("users/list.html", users=users.list_users())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_user():
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user, password = users.invite_user_with_temporary_password(
+                form.email.data, form.display_name.data or "", form.role.data
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            # Shown in this answer only, never kept in the session or a flash message.
+            return render_template("users/password_shown.html", user=user, password=password), 201
+    return render_form_page("users/new.html", form)
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    user = _user_or_404(user_id)
+    form = RoleForm(role=user.role.value)
+    if form.validate_on_submit():
+        try:
+            users.change_role(user, form.role.data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash(f"{user.email} is now {user.role.value}.", "success")
+            return redirect(url_for("users.list_users"), 303)
+    return render_form_page("users/edit.html", form, user=user)
+
+
+@bp.post("/<int:user_id>/deactivate")
+def deactivate_user(user_id: int):
+    return _set_active(_user_or_404(user_id), active=False)
+
+
+@bp.post("/<int:user_id>/activate")
+def activate_user(user_id: int):
+    return _set_active(_user_or_404(user_id), active=True)
+
+
+def _set_active(user: User, *, active: bool):
+    try:
+        users.set_active(user, active)
+    except DomainError as error:
+        flash(error.message, "error")
+        return render_template("users/list.html", users=users.list_users()), error.status
+    flash(f"{user.email} is {'active again' if active else 'deactivated'}.", "success")
+    return redirect(url_for("users.list_users"), 303)
+
+
+@bp.post("/<int:user_id>/reset-password")
+def reset_password(user_id: int):
+    user = _user_or_404(user_id)
+    password = users.reset_password(user)
+    return render_template("users/password_shown.html", user=user, password=password, reset=True)

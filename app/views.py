@@ -1,0 +1,25 @@
+"""Small helpers shared by the HTML views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_wtf import FlaskForm
+
+from app.services.errors import DomainError
+
+
+def add_domain_error(form: FlaskForm, error: DomainError) -> None:
+    """Show a service's error next to its field, or above the form when it names none."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def render_form_page(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """Render a page with a form: 422 when the submitted form has errors, else 200."""
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(template, form=form, **context), status

@@ -1,0 +1,196 @@
+"""Configuration from the environment.
+
+``APP_ENV`` picks one of the classes below; production is the default so that a server
+started without settings never runs with development conveniences. Values are read when a
+class is instantiated (in ``create_app``), not at import time, so tests can change the
+environment freely. ``.env`` is loaded here so gunicorn and ``flask`` commands see it too.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+load_dotenv(BASE_DIR / ".env")
+
+# Secret keys people paste from tutorials; production refuses them.
+WEAK_SECRET_KEYS = {
+    "",
+    "dev",
+    "secret",
+    "changeme",
+    "change-me",
+    "change-this",
+    "your-secret-key",
+    "secret-key",
+    "replace-me",
+}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """A setting makes the app unsafe or unable to run; the message says which and how to fix it."""
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept Heroku's ``postgres://`` form and pick the psycopg 3 driver for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def default_sqlite_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'formyard.sqlite3'}"
+
+
+class BaseConfig:
+    APP_ENV = "production"
+    DEBUG = False
+    TESTING = False
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", "")
+        self.DEBUG = env_bool("DEBUG", self.DEBUG)
+        self.BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
+            os.environ.get("DATABASE_URL", "") or default_sqlite_url()
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+        self.REDIS_URL = os.environ.get("REDIS_URL", "")
+        self.TRUSTED_HOSTS = env_list("TRUSTED_HOSTS") or self.default_trusted_hosts()
+
+        self.SESSION_COOKIE_NAME = "formyard_session"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 12))
+        self.REMEMBER_COOKIE_NAME = "formyard_remember"
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=min(env_int("REMEMBER_DAYS", 14), 14))
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+        self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "") or (
+            self.REDIS_URL or "memory://"
+        )
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "formyard:")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
+
+        self.HSTS_ENABLED = True
+        # How many proxies (the platform's router, a load balancer) set X-Forwarded-* in front of us.
+        self.TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    def default_trusted_hosts(self) -> list[str]:
+        host = urlsplit(self.BASE_URL).hostname
+        return [host] if host else []
+
+    def validate(self) -> None:
+        """Refuse settings that would be unsafe; called by the factory."""
+
+
+class DevelopmentConfig(BaseConfig):
+    APP_ENV = "development"
+    DEBUG = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = self.SECRET_KEY or instance_secret_key()
+        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.HSTS_ENABLED = False
+
+    def default_trusted_hosts(self) -> list[str]:
+        return sorted({*super().default_trusted_hosts(), "127.0.0.1", "localhost"})
+
+
+class TestingConfig(DevelopmentConfig):
+    APP_ENV = "testing"
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
+
+
+class ProductionConfig(BaseConfig):
+    def validate(self) -> None:
+        key = self.SECRET_KEY
+        if key.strip().lower() in WEAK_SECRET_KEYS:
+            raise ConfigurationError(
+                "SECRET_KEY is not set; generate one with "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
+        if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 10:
+            raise ConfigurationError(
+                f"SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters"
+            )
+        if self.DEBUG:
+            raise ConfigurationError("DEBUG must be off in production (unset DEBUG)")
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(app_env: str | None = None) -> BaseConfig:
+    name = (app_env or os.environ.get("APP_ENV") or "production").strip().lower()
+    try:
+        config_class = CONFIGS[name]
+    except KeyError:
+        choices = ", ".join(CONFIGS)
+        raise ConfigurationError(f"APP_ENV={name!r} is unknown; use one of {choices}") from None
+    return config_class()
+
+
+def instance_secret_key() -> str:
+    """A random key made once per checkout and kept in instance/, so dev sessions survive restarts."""
+    path = INSTANCE_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,155 @@
+"""Fixtures in the Flask way: ``app``, ``client``, ``runner`` and a small ``auth`` helper.
+
+Every test that uses ``app`` runs on SQLite and, when ``TEST_DATABASE_URL`` is set, again on
+PostgreSQL. ``REQUIRE_SERVICES=1`` turns a missing service into a failure instead of a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+from app.models import Role
+from app.models import User
+from app.services import users
+
+OWNER_EMAIL = "owner@example.com"
+PASSWORD = "correct horse battery staple"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def require_service(variable: str) -> str:
+    """The value of ``variable``, or skip (fail under REQUIRE_SERVICES=1) when it is unset."""
+    value = os.environ.get(variable, "")
+    if not value:
+        message = f"{variable} is not set"
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message} but REQUIRE_SERVICES=1")
+        pytest.skip(message)
+    return value
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return require_service("TEST_DATABASE_URL")
+
+
+_postgres_schema_ready: set[str] = set()
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": _driver_url(database_url),
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}:",
+        }
+    )
+    # No app context is held while the test runs: each request must get its own, as in
+    # production, or ``g`` and the database session would leak from one request to the next.
+    with app.app_context():
+        _prepare_schema(database_url)
+    yield app
+    with app.app_context():
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _driver_url(url: str) -> str:
+    from config import normalize_database_url
+
+    return normalize_database_url(url)
+
+
+def _prepare_schema(database_url: str) -> None:
+    if db.engine.dialect.name != "postgresql":
+        db.create_all()
+        return
+    # PostgreSQL: build the schema once per run, then empty the tables after each test.
+    if database_url not in _postgres_schema_ready:
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        db.create_all()
+        _postgres_schema_ready.add(database_url)
+
+
+def _empty_tables() -> None:
+    if db.engine.dialect.name != "postgresql":
+        return
+    names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def make_user(app, email: str, role: Role = Role.EDITOR, password: str = PASSWORD) -> int:
+    """Create a user through the service and return their id."""
+    with app.app_context():
+        return users.create_user(email, email.split("@")[0].title(), password, role).id
+
+
+def fetch_user(app, email: str) -> User:
+    """The stored user, detached from any session, for assertions."""
+    with app.app_context():
+        user = users.find_user_by_email(email)
+        if user is not None:
+            db.session.expunge(user)
+        return user
+
+
+@pytest.fixture
+def owner(app) -> int:
+    return make_user(app, OWNER_EMAIL, Role.OWNER)
+
+
+def csrf_token_from(response) -> str:
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class AuthActions:
+    """Sign in and out the way a browser does, CSRF token included."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def csrf_token(self) -> str:
+        return csrf_token_from(self._client.get("/login", follow_redirects=True))
+
+    def post(self, path: str, data: dict | None = None, **kwargs):
+        data = {"csrf_token": self.csrf_token(), **(data or {})}
+        return self._client.post(path, data=data, **kwargs)
+
+    def login(self, email: str = OWNER_EMAIL, password: str = PASSWORD, remember: bool = False):
+        data = {"email": email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        return self.post("/login", data)
+
+    def logout(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
