@@ -34,6 +34,7 @@ WEAK_SECRET_KEYS = {
     "replace-me",
 }
 MIN_SECRET_KEY_LENGTH = 32
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigurationError(RuntimeError):
@@ -113,9 +114,11 @@ class BaseConfig:
         self.LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
 
         self.HSTS_ENABLED = True
-        # How many proxies (the platform's router, a load balancer) set X-Forwarded-* in front of us.
+        # Proxies in front of us (the platform's router, a load balancer) that set X-Forwarded-*.
         self.TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
+        if self.LOG_LEVEL not in LOG_LEVELS:
+            raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
 
     def default_trusted_hosts(self) -> list[str]:
         host = urlsplit(self.BASE_URL).hostname
@@ -146,7 +149,7 @@ class TestingConfig(DevelopmentConfig):
 
     def __init__(self) -> None:
         super().__init__()
-        self.SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"
+        self.SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"  # noqa: S105
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
 
@@ -185,7 +188,7 @@ def load_config(app_env: str | None = None) -> BaseConfig:
 
 
 def instance_secret_key() -> str:
-    """A random key made once per checkout and kept in instance/, so dev sessions survive restarts."""
+    """A random key made once and kept in instance/, so development sessions survive restarts."""
     path = INSTANCE_DIR / "secret_key"
     if path.exists():
         return path.read_text().strip()

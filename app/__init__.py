@@ -44,7 +44,9 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     database.configure_engine_events()
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -12,7 +12,7 @@ from app.models import Role
 from app.services import users as user_service
 from app.services.errors import DomainError
 
-PASSWORD_ENV = "FORMYARD_PASSWORD"
+PASSWORD_ENV = "FORMYARD_PASSWORD"  # noqa: S105 (a variable name, not a password)
 
 users_cli = AppGroup("users", help="Manage the people who can sign in.")
 
@@ -42,14 +42,17 @@ def _fail(error: DomainError, param_hint: str | None = None) -> click.UsageError
     type=click.Choice([role.value for role in Role]),
     help="What the user may do.",
 )
-@click.option("--name", "display_name", default="", help="Display name (defaults to the email's name).")
+@click.option(
+    "--name", "display_name", default="", help="Display name (defaults to the email's name)."
+)
 def create_user(email: str, role: str, display_name: str) -> None:
     """Create a user. The password is prompted, or read from $FORMYARD_PASSWORD."""
     password = _read_password()
     try:
         user = user_service.create_user(email, display_name, password, role)
     except DomainError as error:
-        raise _fail(error, f"--{error.field}" if error.field in {"email", "role"} else "password")
+        hint = f"--{error.field}" if error.field in {"email", "role"} else "password"
+        raise _fail(error, hint) from None
     click.echo(f"Created {user.email} ({user.role.value}).")
 
 
@@ -72,5 +75,5 @@ def set_password(email: str) -> None:
     try:
         user_service.set_password(user, _read_password())
     except DomainError as error:
-        raise _fail(error, "password")
+        raise _fail(error, "password") from None
     click.echo(f"Password changed for {user.email}; their sessions were ended.")

@@ -50,9 +50,10 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def json_error(status: int, code: str, message: str, details: object = None) -> Response:
@@ -76,7 +77,11 @@ def handle_http_error(error: HTTPException):
         response.headers.extend(headers)
         return response
     template = "errors/error.html"
-    return render_template(template, status=status, title=error.name, message=message), status, headers
+    return (
+        render_template(template, status=status, title=error.name, message=message),
+        status,
+        headers,
+    )
 
 
 def handle_server_error(error: InternalServerError):

@@ -9,8 +9,8 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask
-from flask import current_app
 from flask import Response
+from flask import current_app
 from flask import g
 from flask import request
 from werkzeug.exceptions import SecurityError
@@ -55,7 +55,9 @@ def configure_logging(app: Flask) -> None:
 def start_request() -> None:
     g.request_started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+    g.request_id = (
+        incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+    )
     if isinstance(request.routing_exception, SecurityError):
         # The Host header is not one of TRUSTED_HOSTS; stop before any other hook runs.
         raise request.routing_exception

@@ -69,7 +69,12 @@ def test_setup_rejects_bad_passwords_and_keeps_the_form(
 ):
     response = auth.post(
         "/setup",
-        {"display_name": "Olive", "email": "olive@example.com", "password": password, "confirm": confirm},
+        {
+            "display_name": "Olive",
+            "email": "olive@example.com",
+            "password": password,
+            "confirm": confirm,
+        },
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -132,9 +137,12 @@ def test_admin_page_sends_anonymous_users_to_login_with_next(client, owner):
     response = client.get("/account")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=/account"
+    assert "Please sign in to see that page." in client.get("/login").get_data(as_text=True)
 
 
-def test_sixth_failed_attempt_is_throttled_and_correct_password_does_not_get_in(client, auth, owner):
+def test_sixth_failed_attempt_is_throttled_and_correct_password_does_not_get_in(
+    client, auth, owner
+):
     for _ in range(5):
         assert auth.login(password="wrong password here").status_code == 422
     throttled = auth.login(password="wrong password here")

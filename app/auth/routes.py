@@ -13,6 +13,7 @@ from flask_login import logout_user
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.forms import SetupForm
+from app.errors import wants_json
 from app.security import safe_next_path
 from app.services import users
 from app.services.errors import DomainError
@@ -30,6 +31,8 @@ PASSWORD_CHANGE_ENDPOINTS = {"account.change_password", "auth.logout", "static"}
 @bp.before_app_request
 def lead_to_setup_until_owner_exists():
     if request.blueprint in SETUP_EXEMPT_BLUEPRINTS or request.endpoint in SETUP_EXEMPT_ENDPOINTS:
+        return None
+    if wants_json():  # scripts get their normal answer (401, 404), not a page to fill in
         return None
     if current_app.extensions.get("formyard.set_up") or users.any_user_exists():
         current_app.extensions["formyard.set_up"] = True  # users are never deleted
@@ -77,7 +80,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = users.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+            user = users.authenticate(
+                form.email.data, form.password.data, request.remote_addr or ""
+            )
         except Throttled as error:
             add_domain_error(form, error)
             headers = {"Retry-After": str(error.retry_after)}

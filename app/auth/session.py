@@ -7,22 +7,23 @@ from functools import wraps
 from typing import Any
 
 from flask import abort
+from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
 from flask_login import LoginManager
 from flask_login import current_user
 
-from app.errors import wants_json
 from app.errors import json_error
+from app.errors import wants_json
 from app.models import Role
 from app.services import users
+
+LOGIN_MESSAGE = "Please sign in to see that page."
 
 
 def configure_login_manager(login_manager: LoginManager) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see that page."
-    login_manager.login_message_category = "info"
     login_manager.user_loader(users.load_user_from_session_id)
     login_manager.unauthorized_handler(_unauthorized)
 
@@ -30,6 +31,7 @@ def configure_login_manager(login_manager: LoginManager) -> None:
 def _unauthorized():
     if wants_json():
         return json_error(401, "unauthorized", "Sign in first.")
+    flash(LOGIN_MESSAGE, "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 

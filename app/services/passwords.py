@@ -51,7 +51,7 @@ def common_passwords() -> frozenset[str]:
 
 
 def check_password_rules(password: str, *, field: str = "password", email: str = "") -> None:
-    """Raise ValidationFailed with a message a person can act on when the password is not good enough."""
+    """Raise ValidationFailed, with a message a person can act on, for a password too weak."""
     password = normalize(password)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(

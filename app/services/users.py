@@ -174,7 +174,9 @@ def _ensure_not_last_owner(user: User, message: str) -> None:
 def change_role(user: User, role: str | Role) -> None:
     role = parse_role(role)
     if role != Role.OWNER:
-        _ensure_not_last_owner(user, "The last active owner cannot be demoted; promote someone else first.")
+        _ensure_not_last_owner(
+            user, "The last active owner cannot be demoted; promote someone else first."
+        )
     user.role = role
     db.session.commit()
 

@@ -2,15 +2,16 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms import SelectField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from app.models import Role
 
 ROLE_CHOICES = [
-    (Role.VIEWER.value, "Viewer: reads submissions and exports"),
-    (Role.EDITOR.value, "Editor: also builds and changes forms"),
-    (Role.OWNER.value, "Owner: also manages users and settings"),
+    SelectChoice(Role.VIEWER.value, "Viewer: reads submissions and exports"),
+    SelectChoice(Role.EDITOR.value, "Editor: also builds and changes forms"),
+    SelectChoice(Role.OWNER.value, "Owner: also manages users and settings"),
 ]
 
 
@@ -22,5 +23,3 @@ class NewUserForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
-
-

@@ -1,0 +1,79 @@
+"""Migrations build the schema from empty on each database and carry every model change."""
+
+import uuid
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import downgrade
+from flask_migrate import upgrade
+from sqlalchemy import create_engine
+from sqlalchemy import inspect
+from sqlalchemy import text
+
+from app import MIGRATIONS_DIR
+from app import create_app
+from app.extensions import db
+from config import normalize_database_url
+from tests.conftest import require_service
+
+
+def test_migrations_have_a_single_head():
+    heads = ScriptDirectory(str(MIGRATIONS_DIR)).get_heads()
+    assert len(heads) == 1, f"migrations have several heads: {heads}; merge them"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    # A database of its own, so the other tests' tables are not in the way.
+    server_url = normalize_database_url(require_service("TEST_DATABASE_URL"))
+    name = f"formyard_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    parts = urlsplit(server_url)
+    yield urlunsplit(parts._replace(path=f"/{name}"))
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def migrated_app(empty_database_url):
+    app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS_DIR))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_upgrade_from_empty_builds_exactly_the_models(migrated_app):
+    with migrated_app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
+        differences = compare_metadata(context, db.metadata)
+    assert differences == [], (
+        "the models have changes that no migration carries; run `flask db migrate -m '...'`, "
+        f"review it, and commit it: {differences}"
+    )
+
+
+def test_readyz_is_ready_at_head_and_not_before(migrated_app):
+    client = migrated_app.test_client()
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json()["migrations"] == "at head"
+    with migrated_app.app_context():
+        downgrade(directory=str(MIGRATIONS_DIR), revision="base")
+        assert "users" not in inspect(db.engine).get_table_names()
+    behind = client.get("/readyz")
+    assert behind.status_code == 503
+    assert behind.get_json()["ready"] is False
