@@ -1,0 +1,130 @@
+"""What every field type does, and the defaults most types keep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import replace
+from typing import Any
+from typing import ClassVar
+from typing import Literal
+
+from wtforms.fields import Field
+from wtforms.fields import StringField
+from wtforms.fields.core import UnboundField
+
+from app.fields.rules import RuleReader
+from app.fields.spec import FieldSpec
+from app.fields.validators import Answer
+from app.fields.validators import Presence
+
+SummaryKind = Literal["choices", "numeric", "nps", "text"] | None
+
+# Spreadsheet programs run a cell that starts with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What exports need from outside the registry: the link to a stored file."""
+
+    file_url: Callable[[Mapping[str, Any]], str]
+
+
+def escape_formula(text: str) -> str:
+    """Neutralise spreadsheet formulas in text that came from a respondent."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+class FieldType:
+    """One kind of question. Subclasses set the ClassVars and override what differs."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    takes_answer: ClassVar[bool] = True
+    prefillable: ClassVar[bool] = True
+    summary_kind: ClassVar[SummaryKind] = "text"
+    requirable: ClassVar[bool] = True
+    browser_required: ClassVar[bool] = True
+    takes_upload: ClassVar[bool] = False
+    required_message: ClassVar[str] = "This field is required."
+    field_class: ClassVar[type[Field]] = StringField
+
+    def check_rules(self, rules: RuleReader) -> dict[str, Any]:
+        """Check the builder's rules and return them normalised (defaults filled in)."""
+        rules.allow_only()
+        return {}
+
+    def build_field(self, spec: FieldSpec) -> UnboundField | None:
+        """The WTForms field for ``spec``, to be set on a form class under ``spec.key``."""
+        render_kw = self.render_kw(spec)
+        return self.field_class_for(spec)(
+            label=spec.label,
+            validators=[Presence(self, spec), Answer(self, spec)],
+            description=spec.help,
+            default=self.default_data(spec),
+            render_kw=render_kw or None,
+            **self.field_options(spec),
+        )
+
+    def field_class_for(self, spec: FieldSpec) -> type[Field]:
+        """The WTForms field class; ``field_class`` unless the rules choose another."""
+        return self.field_class
+
+    def field_options(self, spec: FieldSpec) -> dict[str, Any]:
+        """Extra arguments for the WTForms field class (choices, widget...)."""
+        return {}
+
+    def render_kw(self, spec: FieldSpec) -> dict[str, Any]:
+        """HTML attributes for the input: placeholder, limits the browser can check."""
+        return {"placeholder": spec.placeholder} if spec.placeholder else {}
+
+    def default_data(self, spec: FieldSpec) -> Any:
+        """The field's data for ``spec.default`` (a stored answer value)."""
+        return None if spec.default is None else str(spec.default)
+
+    def normalize_default(self, raw: Any, spec: FieldSpec) -> Any:
+        """Check a builder's default answer and return it as stored; raise ``ValueError``."""
+        data = self.default_data(replace(spec, default=raw))
+        return None if self.is_empty(data) else self.clean(data, spec)
+
+    def prefill_data(self, values: list[str], spec: FieldSpec) -> Any:
+        """The field's data for ``?key=value`` in the link."""
+        return values[0]
+
+    def required_message_for(self, spec: FieldSpec) -> str:
+        """What a person reads when a required question is left empty."""
+        return self.required_message
+
+    def is_empty(self, data: Any) -> bool:
+        """Whether the posted data counts as no answer."""
+        if data is None:
+            return True
+        if isinstance(data, str):
+            return not data.strip()
+        return isinstance(data, list | tuple) and not data
+
+    def empty_answer(self, spec: FieldSpec) -> Any:
+        """What is stored for an optional question left empty."""
+        return None
+
+    def clean(self, data: Any, spec: FieldSpec) -> Any:
+        """Turn non-empty posted data into the stored answer, or raise ``InvalidAnswer``."""
+        raise NotImplementedError
+
+    def summary_for(self, spec: FieldSpec) -> SummaryKind:
+        """How the inbox summarises answers to ``spec``; ``summary_kind`` unless rules decide."""
+        return self.summary_kind
+
+    def display(self, value: Any, spec: FieldSpec) -> str:
+        """The stored answer as a person reads it."""
+        return str(value)
+
+    def csv_cell(self, value: Any, spec: FieldSpec, context: ExportContext) -> str:
+        """The stored answer as one CSV cell."""
+        return escape_formula(self.display(value, spec))
+
+    def json_value(self, value: Any, spec: FieldSpec, context: ExportContext) -> Any:
+        """The stored answer as a JSON-native value."""
+        return value
