@@ -112,6 +112,8 @@ class BaseConfig:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
+        # Submissions one address may send to one form.
+        self.SUBMISSION_RATE_LIMIT = os.environ.get("SUBMISSION_RATE_LIMIT", "10 per minute")
 
         self.HSTS_ENABLED = True
         # Proxies in front of us (the platform's router, a load balancer) that set X-Forwarded-*.

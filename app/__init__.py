@@ -58,9 +58,11 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
     from app.health import bp as health_bp
+    from app.public import bp as public_bp
     from app.users import bp as users_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(account_bp, url_prefix="/account")
@@ -71,10 +73,12 @@ def register_hooks(app: Flask) -> None:
     from app import errors
     from app import security
     from app.models import Role
+    from app.services.markdown import render_markdown
 
     security.init_app(app)
     errors.init_app(app)
     app.jinja_env.globals["Role"] = Role
+    app.jinja_env.filters["markdown"] = render_markdown
 
 
 def register_commands(app: Flask) -> None:

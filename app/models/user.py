@@ -7,7 +7,6 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime
 from sqlalchemy import Enum
 from sqlalchemy import String
 from sqlalchemy import func
@@ -16,6 +15,8 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import validates
 
 from app.extensions import db
+from app.models.types import UTCDateTime
+from app.models.types import utcnow
 
 
 class Role(enum.StrEnum):
@@ -59,8 +60,10 @@ class User(UserMixin, db.Model):
     # so every older session and remember-me cookie stops working at once.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default=func.now()
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @validates("email")
     def _normalize_email(self, _key: str, value: str) -> str:

@@ -1,0 +1,75 @@
+"""Submissions (the answers someone sent) and the files they uploaded."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import LargeBinary
+from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import deferred
+from sqlalchemy.orm import mapped_column
+
+from app.extensions import db
+from app.models.types import BigId
+from app.models.types import JSONType
+from app.models.types import UTCDateTime
+from app.models.types import utcnow
+
+
+class SpamReason(enum.StrEnum):
+    HONEYPOT = "honeypot"
+    RATE = "rate"
+    RULE = "rule"
+
+
+class Submission(db.Model):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        # A double click or a client's retry carries the same key: stored once.
+        UniqueConstraint("form_id", "idempotency_key"),
+        # Newest-first keyset pagination within a form.
+        Index("ix_submissions_form_id_created_at_id", "form_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"))
+    # None for a static-site endpoint, which has no builder fields.
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
+    # Answers by field key, as the field types store them.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # Endpoint conventions (_subject, _replyto, _cc, _next) and request details.
+    meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    is_spam: Mapped[bool] = mapped_column(default=False)
+    spam_reason: Mapped[str | None] = mapped_column(String(32))
+    is_read: Mapped[bool] = mapped_column(default=False)
+    is_starred: Mapped[bool] = mapped_column(default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StoredFile(db.Model):
+    """An uploaded file. The default backend keeps the bytes here, so a PaaS needs no disk;
+    ``backend`` and ``storage_key`` leave room for an object store."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    field_key: Mapped[str] = mapped_column(String(63))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    backend: Mapped[str] = mapped_column(String(20), default="database")
+    storage_key: Mapped[str | None] = mapped_column(String(500))
+    data: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,12 @@
+"""What respondents see and where other websites post: /f/<slug>."""
+
+from flask import Blueprint
+
+from app.extensions import csrf
+
+bp = Blueprint("public", __name__)
+# No session, so no CSRF token: the one-time page token, the honeypot, the rate limit and the
+# form's list of allowed origins guard these posts instead.
+csrf.exempt(bp)
+
+from app.public import routes  # noqa: E402,F401

@@ -1,0 +1,105 @@
+"""Rendering a respondent's page once per published version and serving it from memory."""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from threading import Lock
+
+from flask import current_app
+from flask import render_template
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.datastructures import MultiDict
+from wtforms import Form as WTForm
+
+from app.fields import FieldError
+from app.fields import build_form_class
+from app.fields import needs_multipart
+from app.fields import prefill_data
+from app.models import Form
+from app.models import FormVersion
+from app.services.submissions import specs_for
+
+TOKEN_PLACEHOLDER = "__FORMYARD_ONE_TIME_TOKEN__"  # noqa: S105 (replaced per request)
+TOKEN_MAX_AGE = 7 * 24 * 3600
+_cache: OrderedDict[tuple, str] = OrderedDict()
+_cache_lock = Lock()
+CACHE_SIZE = 256
+
+
+def new_page_token(form: Form) -> str:
+    """A signed one-time token; a double click posts it twice and the second is recognised."""
+    return _serializer().dumps({"f": form.id, "n": secrets.token_urlsafe(12)})
+
+
+def idempotency_key_from_token(form: Form, token: str | None) -> str | None:
+    if not token:
+        return None
+    try:
+        payload = _serializer().loads(token, max_age=TOKEN_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(payload, dict) or payload.get("f") != form.id:
+        return None
+    return f"page:{payload.get('n')}"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="formyard.page-token")
+
+
+def render_form_page(
+    form: Form,
+    version: FormVersion,
+    *,
+    embedded: bool,
+    action: str,
+    query: MultiDict | None = None,
+    bound: WTForm | None = None,
+    errors: list[FieldError] | None = None,
+) -> str:
+    """The page with a fresh token. A plain page (no prefill, no errors) is rendered once per
+    version and settings and then served from memory; only the token changes per request."""
+    plain = bound is None and not errors and not (query and _prefills(version, query))
+    key = (version.id, form.id, form.updated_at, embedded, action)
+    html = _cache.get(key) if plain else None
+    if html is None:
+        html = _render(form, version, embedded, action, query, bound, errors or [])
+        if plain:
+            _remember(key, html)
+    return html.replace(TOKEN_PLACEHOLDER, new_page_token(form), 1)
+
+
+def _prefills(version: FormVersion, query: MultiDict) -> bool:
+    return bool(prefill_data(specs_for(version), query))
+
+
+def _render(form, version, embedded, action, query, bound, errors) -> str:
+    specs = specs_for(version)
+    if bound is None:
+        bound = build_form_class(specs)(data=prefill_data(specs, query or MultiDict()))
+    return render_template(
+        "public/form.html",
+        form_row=form,
+        version=version,
+        specs=specs,
+        form=bound,
+        errors=errors,
+        labels={spec.key: spec.label for spec in specs},
+        first_error=errors[0].key if errors else None,
+        action=action,
+        token=TOKEN_PLACEHOLDER,
+        multipart=needs_multipart(specs),
+        submit_label=form.submit_label,
+        embedded=embedded,
+        preview=False,
+    )
+
+
+def _remember(key: tuple, html: str) -> None:
+    with _cache_lock:
+        _cache[key] = html
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)

@@ -1,0 +1,126 @@
+from flask import current_app
+from flask import request
+from flask import url_for
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import limiter
+from app.models import Availability
+from app.models import Form
+from app.public import bp
+from app.public import responses
+from app.public.pages import idempotency_key_from_token
+from app.public.pages import render_form_page
+from app.services import forms as form_service
+from app.services.errors import DomainError
+from app.services.markdown import render_markdown
+from app.services.submissions import FormUnavailable
+from app.services.submissions import SubmissionContext
+from app.services.submissions import SubmissionInvalid
+from app.services.submissions import submit
+
+
+def _form_or_404(slug: str) -> Form:
+    form = form_service.get_form_by_slug(slug)
+    if form is None or form.in_trash:
+        raise FormUnavailable(Availability.DELETED)
+    return form
+
+
+def submission_rate_limit() -> str:
+    return current_app.config["SUBMISSION_RATE_LIMIT"]
+
+
+def submission_rate_key() -> str:
+    return f"submit:{request.remote_addr}:{request.view_args.get('slug', '')}"
+
+
+@bp.get("/f/<slug>")
+def show_form(slug: str):
+    return _show(_form_or_404(slug), embedded=False)
+
+
+@bp.get("/f/<slug>/embed")
+def show_embedded_form(slug: str):
+    return _show(_form_or_404(slug), embedded=True)
+
+
+def _show(form: Form, *, embedded: bool):
+    if form.is_endpoint:
+        return responses.endpoint_get(form)
+    availability = form.availability()
+    if availability != Availability.OPEN:
+        raise FormUnavailable(availability)
+    if responses.already_responded(form):
+        return _already_responded(form, embedded, 200)
+    version = form_service.get_version(form.published_version_id)
+    endpoint = "public.submit_embedded_form" if embedded else "public.submit_form"
+    action = url_for(endpoint, slug=form.slug)
+    html = render_form_page(form, version, embedded=embedded, action=action, query=request.args)
+    return responses.page(form, html, 200, embedded)
+
+
+def _already_responded(form: Form, embedded: bool, status: int):
+    message = "This form takes one response per person, and we have yours. Thank you."
+    return responses.message_page(form, "You have already responded", message, status, embedded)
+
+
+@bp.post("/f/<slug>")
+@limiter.limit(submission_rate_limit, key_func=submission_rate_key)
+def submit_form(slug: str):
+    return _submit(_form_or_404(slug), embedded=False)
+
+
+@bp.post("/f/<slug>/embed")
+@limiter.limit(submission_rate_limit, key_func=submission_rate_key)
+def submit_embedded_form(slug: str):
+    return _submit(_form_or_404(slug), embedded=True)
+
+
+def _submit(form: Form, *, embedded: bool):
+    data, files = responses.submitted_fields()
+    if responses.already_responded(form):
+        return _already_responded(form, embedded, 409)
+    context = SubmissionContext(
+        origin=request.headers.get("Origin"),
+        referrer=request.headers.get("Referer"),
+        user_agent=request.headers.get("User-Agent"),
+        idempotency_key=request.headers.get("Idempotency-Key", "").strip()[:200]
+        or idempotency_key_from_token(form, data.get("_token")),
+        same_site=responses.is_same_site(),
+    )
+    try:
+        accepted = submit(form, data, files, context)
+    except SubmissionInvalid as error:
+        return responses.invalid(form, error, embedded)
+    return responses.accepted(form, accepted, embedded)
+
+
+@bp.route("/f/<slug>", methods=["OPTIONS"])
+@bp.route("/f/<slug>/embed", methods=["OPTIONS"])
+def preflight(slug: str):
+    return responses.preflight(_form_or_404(slug))
+
+
+@bp.get("/f/<slug>/thanks")
+def thanks(slug: str):
+    form = _form_or_404(slug)
+    embedded = request.args.get("embed") == "1"
+    body = render_markdown(form.confirmation_message) if form.confirmation_message else None
+    again = None
+    if not form.one_response_per_browser and not form.is_endpoint:
+        endpoint = "public.show_embedded_form" if embedded else "public.show_form"
+        again = url_for(endpoint, slug=form.slug)
+    message = "Your response has been recorded."
+    return responses.message_page(
+        form, "Thank you", message, 200, embedded, body_html=body, again_url=again
+    )
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError):
+    return responses.error(error.status, error.code, error.message)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    return responses.http_error(error)

@@ -1,0 +1,373 @@
+"""Accepting a submission: the one path every page, endpoint post and API call goes through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import MultiDict
+from wtforms import Form as WTForm
+
+from app.extensions import db
+from app.fields import FieldError
+from app.fields import FieldSpec
+from app.fields import UploadedFile
+from app.fields import answers_from
+from app.fields import build_form_class
+from app.fields import collect_errors
+from app.fields.filekinds import FORMATS
+from app.fields.filekinds import sniff
+from app.fields.upload import safe_filename
+from app.models import Availability
+from app.models import EndpointKey
+from app.models import Form
+from app.models import FormVersion
+from app.models import SpamReason
+from app.models import Submission
+from app.models.types import utcnow
+from app.services import storage
+from app.services.errors import DomainError
+from app.services.forms import normalize_origin
+
+# Formspree's special fields: they steer the submission and are not shown as answers.
+SPECIAL_FIELDS = {"_next", "_subject", "_replyto", "_cc", "_gotcha", "_token", "_language"}
+HONEYPOT_FIELD = "_gotcha"
+MAX_ENDPOINT_KEYS = 100
+MAX_ENDPOINT_KEY_CHARS = 100
+MAX_ENDPOINT_VALUE_CHARS = 100_000
+MAX_ENDPOINT_FILE_BYTES = 10 * 1024 * 1024
+
+
+class FormUnavailable(DomainError):
+    """The form takes no submissions now: draft, closed, expired, full or deleted."""
+
+    def __init__(self, availability: Availability) -> None:
+        messages = {
+            Availability.DRAFT: "This form is not published.",
+            Availability.DELETED: "This form does not exist.",
+            Availability.CLOSED: "This form is closed and no longer accepts responses.",
+            Availability.EXPIRED: "This form has closed; the deadline has passed.",
+            Availability.FULL: "This form has received all the responses it can take.",
+        }
+        gone = availability in {Availability.DRAFT, Availability.DELETED}
+        super().__init__(messages[availability], code="FORM_NOT_FOUND" if gone else "INACTIVE")
+        self.status = 404 if gone else 403
+        self.availability = availability
+
+
+class OriginNotAllowed(DomainError):
+    status = 403
+    code = "ORIGIN_NOT_ALLOWED"
+
+
+class SubmissionInvalid(DomainError):
+    """Answers failed validation; ``errors`` carry a code per field, ``form`` the bound form."""
+
+    status = 422
+
+    def __init__(self, errors: list[FieldError], form: WTForm | None = None) -> None:
+        summary = "; ".join(f"{error.key}: {error.message}" for error in errors[:5])
+        super().__init__(summary or "The submission is not valid.", code="INVALID")
+        self.errors = errors
+        self.form = form
+
+
+@dataclass(frozen=True)
+class SubmissionContext:
+    """What the request tells about the submission, beyond its fields."""
+
+    origin: str | None = None
+    referrer: str | None = None
+    user_agent: str | None = None
+    idempotency_key: str | None = None
+    same_site: bool = True
+
+
+@dataclass
+class Accepted:
+    submission_id: int
+    next_url: str | None
+    duplicate: bool = False
+    spam: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def check_can_submit(form: Form, context: SubmissionContext) -> None:
+    """Raise unless ``form`` takes submissions from where this one comes from."""
+    availability = form.availability()
+    if availability != Availability.OPEN:
+        raise FormUnavailable(availability)
+    if not context.same_site and context.origin and not form.allows_origin(context.origin):
+        raise OriginNotAllowed(
+            f"This form does not accept submissions from {context.origin}. An editor can add "
+            "the site to the form's allowed websites."
+        )
+
+
+def submit(
+    form: Form,
+    data: MultiDict,
+    files: MultiDict,
+    context: SubmissionContext,
+) -> Accepted:
+    """Validate and store one submission, or raise a DomainError saying why not."""
+    check_can_submit(form, context)
+    existing = _find_duplicate(form, context.idempotency_key)
+    if existing is not None:
+        return Accepted(existing.id, _next_url(form, existing.meta, context), duplicate=True)
+    meta = _special_fields(data, context)
+    if data.get(HONEYPOT_FIELD, "").strip():
+        answers, uploads = _endpoint_answers(data, files, strict=False)
+        return _store(form, None, answers, uploads, meta, context, spam=SpamReason.HONEYPOT)
+    if form.is_endpoint:
+        answers, uploads = _endpoint_answers(data, files, strict=True)
+        return _store(form, None, answers, uploads, meta, context)
+    version = _published_version(form)
+    answers, uploads = _validated_answers(version, data, files)
+    return _store(form, version, answers, uploads, meta, context)
+
+
+def _find_duplicate(form: Form, key: str | None) -> Submission | None:
+    if not key:
+        return None
+    query = select(Submission).where(
+        Submission.form_id == form.id, Submission.idempotency_key == key
+    )
+    return db.session.scalar(query)
+
+
+def _published_version(form: Form) -> FormVersion:
+    version = db.session.get(FormVersion, form.published_version_id)
+    if version is None:
+        raise FormUnavailable(Availability.DRAFT)
+    return version
+
+
+@lru_cache(maxsize=512)
+def version_specs(version_id: int, _number: int) -> tuple[FieldSpec, ...]:
+    """A version's fields, parsed once per process: versions never change once published."""
+    version = db.session.get(FormVersion, version_id)
+    return tuple(version.specs) if version else ()
+
+
+def specs_for(version: FormVersion) -> tuple[FieldSpec, ...]:
+    return version_specs(version.id, version.number)
+
+
+def bind_form(specs: tuple[FieldSpec, ...], data: MultiDict, files: MultiDict) -> WTForm:
+    formdata = MultiDict(data)
+    for key, upload in files.items(multi=True):
+        formdata.add(key, upload)
+    return build_form_class(specs)(formdata=formdata)
+
+
+def _validated_answers(
+    version: FormVersion, data: MultiDict, files: MultiDict
+) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+    specs = specs_for(version)
+    bound = bind_form(specs, data, files)
+    if not bound.validate():
+        raise SubmissionInvalid(collect_errors(bound), bound)
+    answers = answers_from(bound, specs)
+    if not any(value not in (None, "", [], False) for value in answers.values()) and not files:
+        raise SubmissionInvalid([FieldError("", "EMPTY", "The form was sent empty.")], bound)
+    uploads = {key: value for key, value in answers.items() if isinstance(value, UploadedFile)}
+    return answers, uploads
+
+
+def _endpoint_answers(
+    data: MultiDict, files: MultiDict, *, strict: bool
+) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+    """Every posted field of a static-site form; a repeated name keeps all its values."""
+    answers: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for key in data:
+        if key.startswith("_") or key in SPECIAL_FIELDS:
+            continue
+        values = [value.strip() for value in data.getlist(key)]
+        answers[key[:MAX_ENDPOINT_KEY_CHARS]] = values[0] if len(values) == 1 else values
+        if any(len(value) > MAX_ENDPOINT_VALUE_CHARS for value in values):
+            errors.append(FieldError(key, "TYPE_TEXT", "This answer is too long."))
+    uploads = _endpoint_uploads(files, errors)
+    if strict:
+        errors += _endpoint_checks(answers, uploads)
+        if errors:
+            raise SubmissionInvalid(errors)
+    return answers, uploads
+
+
+def _endpoint_uploads(files: MultiDict, errors: list[FieldError]) -> dict[str, UploadedFile]:
+    uploads: dict[str, UploadedFile] = {}
+    for key, upload in files.items(multi=True):
+        if not isinstance(upload, FileStorage) or not upload.filename or key.startswith("_"):
+            continue
+        data = upload.read(MAX_ENDPOINT_FILE_BYTES + 1)
+        if len(data) > MAX_ENDPOINT_FILE_BYTES:
+            errors.append(FieldError(key, "FILES_TOO_BIG", "This file is larger than 10 MB."))
+            continue
+        if data:
+            uploads[key] = describe_upload(upload.filename, data)
+    return uploads
+
+
+def describe_upload(filename: str, data: bytes) -> UploadedFile:
+    """An endpoint's file: any kind is kept; the type is named only when content and name agree."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    extension = base.rsplit(".", 1)[1].lower() if "." in base else ""
+    known = FORMATS.get(extension)
+    agrees = known is not None and sniff(data) in known.sniffed_as
+    content_type = known.content_type if agrees else "application/octet-stream"
+    return UploadedFile(safe_filename(base, extension or "bin"), content_type, len(data), data)
+
+
+def _endpoint_checks(answers: dict[str, Any], uploads: dict[str, UploadedFile]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if len(answers) + len(uploads) > MAX_ENDPOINT_KEYS:
+        errors.append(
+            FieldError("", "TOO_MANY_FIELDS", f"Send at most {MAX_ENDPOINT_KEYS} fields.")
+        )
+    if not uploads and not any(answers.values()):
+        errors.append(FieldError("", "EMPTY", "The form was sent empty."))
+    email = answers.get("email")
+    if isinstance(email, str) and email and not _is_email(email):
+        errors.append(FieldError("email", "TYPE_EMAIL", "Enter a valid email address."))
+    return errors
+
+
+def _special_fields(data: MultiDict, context: SubmissionContext) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    for name in ("_subject", "_next"):
+        value = data.get(name, "").strip()
+        if value:
+            meta[name.lstrip("_")] = value[:2000]
+    reply_to = data.get("_replyto", "").strip() or data.get("email", "").strip()
+    if reply_to and _is_email(reply_to):
+        meta["reply_to"] = reply_to
+    cc = [address.strip() for address in data.get("_cc", "").split(",") if address.strip()]
+    if cc:
+        meta["cc"] = [address for address in cc if _is_email(address)][:10]
+    if context.referrer:
+        meta["referrer"] = context.referrer[:2000]
+    if context.user_agent:
+        meta["user_agent"] = context.user_agent[:500]
+    return meta
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def _store(
+    form: Form,
+    version: FormVersion | None,
+    answers: dict[str, Any],
+    uploads: dict[str, UploadedFile],
+    meta: dict[str, Any],
+    context: SubmissionContext,
+    *,
+    spam: SpamReason | None = None,
+) -> Accepted:
+    now = utcnow()
+    stored_answers = dict(answers)
+    for key, upload in uploads.items():
+        stored_answers[key] = storage.save_upload(form.id, key, upload)
+    submission = Submission(
+        form_id=form.id,
+        version_id=version.id if version else None,
+        answers=stored_answers,
+        meta=meta,
+        created_at=now,
+        idempotency_key=context.idempotency_key,
+        is_spam=spam is not None,
+        spam_reason=spam.value if spam else None,
+    )
+    db.session.add(submission)
+    try:
+        db.session.flush()
+        storage.attach_files(
+            [ref["file_id"] for ref in _references(stored_answers, uploads)], submission.id
+        )
+        if spam is None:
+            _count_submission(form, now)
+        if form.is_endpoint:
+            _remember_endpoint_keys(form.id, [*answers, *uploads], now)
+        db.session.commit()
+    except IntegrityError:
+        # Another request with the same idempotency key won the race: answer as it did.
+        db.session.rollback()
+        duplicate = _find_duplicate(form, context.idempotency_key)
+        if duplicate is None:
+            raise
+        return Accepted(duplicate.id, _next_url(form, duplicate.meta, context), duplicate=True)
+    except FormUnavailable:
+        db.session.rollback()
+        raise
+    return Accepted(submission.id, _next_url(form, meta, context), spam=spam is not None, meta=meta)
+
+
+def _references(answers: dict[str, Any], uploads: dict[str, UploadedFile]) -> list[dict[str, Any]]:
+    return [answers[key] for key in uploads]
+
+
+def _count_submission(form: Form, now) -> None:
+    """Count the submission, refusing it atomically when the form is already full."""
+    statement = (
+        update(Form)
+        .where(Form.id == form.id)
+        .where((Form.max_responses.is_(None)) | (Form.submission_count < Form.max_responses))
+        # updated_at is named so its onupdate does not fire: a submission is not an edit.
+        .values(
+            submission_count=Form.submission_count + 1,
+            last_submission_at=now,
+            updated_at=Form.updated_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if db.session.execute(statement).rowcount == 0:
+        raise FormUnavailable(Availability.FULL)
+
+
+def _remember_endpoint_keys(form_id: int, keys: list[str], now) -> None:
+    if not keys:
+        return
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    rows = [{"form_id": form_id, "key": key, "first_seen_at": now} for key in dict.fromkeys(keys)]
+    db.session.execute(insert(EndpointKey).values(rows).on_conflict_do_nothing())
+
+
+def _next_url(form: Form, meta: dict[str, Any], context: SubmissionContext) -> str | None:
+    """Where to send the person: a ``_next`` the form allows, else the form's redirect URL."""
+    return resolve_next(form, meta.get("next"), context.referrer) or form.redirect_url
+
+
+def resolve_next(form: Form, next_value: str | None, referrer: str | None) -> str | None:
+    """``_next`` made absolute (a bare path resolves against the referring page), if it leads
+    to this site or one of the form's allowed origins; None for anything else."""
+    if not next_value:
+        return None
+    target = urljoin(referrer, next_value) if referrer else next_value
+    parts = urlsplit(target)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    origin = normalize_origin(f"{parts.scheme}://{parts.netloc}")
+    own = normalize_origin(current_app.config["BASE_URL"])
+    if origin != own and origin not in form.allowed_origins:
+        return None
+    return target
