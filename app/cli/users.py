@@ -1,11 +1,10 @@
-"""``flask`` commands. They call the same services as the pages; bad input exits with code 2."""
+"""``flask users``: manage the people who can sign in."""
 
 from __future__ import annotations
 
 import os
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from app.models import Role
@@ -15,10 +14,6 @@ from app.services.errors import DomainError
 PASSWORD_ENV = "FORMYARD_PASSWORD"  # noqa: S105 (a variable name, not a password)
 
 users_cli = AppGroup("users", help="Manage the people who can sign in.")
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(users_cli)
 
 
 def _read_password() -> str:

@@ -1,0 +1,11 @@
+"""``flask`` commands. They call the same services as the pages; bad input exits with code 2."""
+
+from flask import Flask
+
+from app.cli.forms import forms_cli
+from app.cli.users import users_cli
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(forms_cli)
