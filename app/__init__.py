@@ -58,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.dashboard import bp as dashboard_bp
     from app.health import bp as health_bp
+    from app.inbox import bp as inbox_bp
     from app.public import bp as public_bp
     from app.users import bp as users_bp
 
@@ -65,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(inbox_bp)
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(users_bp, url_prefix="/users")
 
