@@ -41,6 +41,7 @@ from app.models.types import utcnow
 from app.services import storage
 from app.services.errors import DomainError
 from app.services.forms import normalize_origin
+from app.signals import submission_accepted
 
 # Formspree's special fields: they steer the submission and are not shown as answers.
 SPECIAL_FIELDS = {"_next", "_subject", "_replyto", "_cc", "_gotcha", "_token", "_language"}
@@ -306,6 +307,7 @@ def _store(
         )
         if spam is None:
             _count_submission(form, now)
+            submission_accepted.send(form, submission=submission)
         if form.is_endpoint:
             _remember_endpoint_keys(form.id, [*answers, *uploads], now)
         db.session.commit()
