@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from app import security
 from config import load_config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -26,6 +27,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object(settings)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    # First, so its hooks run first on the way in (host check, request id) and last on the way
+    # out (headers the extensions add are final by then).
+    security.init_app(app)
     register_extensions(app)
     register_hooks(app)
     register_blueprints(app)
@@ -73,11 +77,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     from app import errors
-    from app import security
     from app.models import Role
     from app.services.markdown import render_markdown
 
-    security.init_app(app)
     errors.init_app(app)
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.filters["markdown"] = render_markdown

@@ -80,6 +80,10 @@ def set_security_headers(response: Response) -> Response:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     if "request_id" in g:
         headers["X-Request-ID"] = g.request_id
+    # The rate limiter adds Retry-After to every answer; outside 429 and 503 it would ask
+    # clients to wait before following a redirect.
+    if response.status_code not in {429, 503}:
+        headers.pop("Retry-After", None)
     return response
 
 

@@ -58,10 +58,20 @@ def app(database_url):
     # production, or ``g`` and the database session would leak from one request to the next.
     with app.app_context():
         _prepare_schema(database_url)
+    clear_process_caches()
     yield app
     with app.app_context():
         _empty_tables()
         db.engine.dispose()
+
+
+def clear_process_caches() -> None:
+    """Caches keyed by row ids; each test's fresh database starts its ids again."""
+    from app.public.pages import clear_cache
+    from app.services.submissions import version_specs
+
+    clear_cache()
+    version_specs.cache_clear()
 
 
 def _driver_url(url: str) -> str:

@@ -59,6 +59,7 @@ class Availability(enum.StrEnum):
 
 class Form(db.Model):
     __tablename__ = "forms"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -139,7 +140,9 @@ class FormVersion(db.Model):
     """What respondents saw: frozen at publish time and never changed afterwards."""
 
     __tablename__ = "form_versions"
-    __table_args__ = (UniqueConstraint("form_id", "number"),)
+    # AUTOINCREMENT: SQLite would otherwise reuse the id of a purged version, and caches of
+    # parsed versions are keyed by id.
+    __table_args__ = (UniqueConstraint("form_id", "number"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"), index=True)

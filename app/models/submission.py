@@ -35,6 +35,8 @@ class Submission(db.Model):
         UniqueConstraint("form_id", "idempotency_key"),
         # Newest-first keyset pagination within a form.
         Index("ix_submissions_form_id_created_at_id", "form_id", "created_at", "id"),
+        # Ids are never reused on SQLite either: receivers deduplicate by them.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -97,6 +97,11 @@ def _render(form, version, embedded, action, query, bound, errors) -> str:
     )
 
 
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
 def _remember(key: tuple, html: str) -> None:
     with _cache_lock:
         _cache[key] = html

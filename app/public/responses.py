@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import FRIENDLY_MESSAGES
+from app.fields.upload import format_size
 from app.models import Form
 from app.public.pages import render_form_page
 from app.security import CONTENT_SECURITY_POLICY
@@ -141,8 +142,13 @@ def accepted(form: Form, result: Accepted, embedded: bool) -> Response:
 
 
 def invalid(form: Form, error: SubmissionInvalid, embedded: bool) -> Response:
-    if wants_json() or error.form is None:
+    if wants_json():
         return _with_cors(form, error_response(422, "INVALID", _summary(error), error))
+    if error.form is None:  # a static-site form: say what to fix, and how to go back
+        html = render_template(
+            "public/invalid.html", errors=error.errors, embedded=embedded, back=request.referrer
+        )
+        return page(form, html, 422, embedded)
     version = form_service.get_version(form.published_version_id)
     action = url_for(
         "public.submit_embedded_form" if embedded else "public.submit_form", slug=form.slug
@@ -195,7 +201,8 @@ def http_error(exception: HTTPException) -> Response:
     status = exception.code or 500
     if isinstance(exception, RequestEntityTooLarge):
         _drain_request_body()
-        message = "What you sent is too large. Files can be at most 25 MB in all."
+        limit = format_size(current_app.config["MAX_CONTENT_LENGTH"])
+        message = f"What you sent is too large. The limit is {limit} in all, files included."
     else:
         message = FRIENDLY_MESSAGES.get(status, exception.name)
     code = ERROR_CODES.get(status, exception.name.upper().replace(" ", "_"))

@@ -13,6 +13,7 @@ from app.public.pages import render_form_page
 from app.services import forms as form_service
 from app.services.errors import DomainError
 from app.services.markdown import render_markdown
+from app.services.submissions import AlreadyResponded
 from app.services.submissions import FormUnavailable
 from app.services.submissions import SubmissionContext
 from app.services.submissions import SubmissionInvalid
@@ -34,12 +35,12 @@ def submission_rate_key() -> str:
     return f"submit:{request.remote_addr}:{request.view_args.get('slug', '')}"
 
 
-@bp.get("/f/<slug>")
+@bp.get("/f/<slug>", provide_automatic_options=False)
 def show_form(slug: str):
     return _show(_form_or_404(slug), embedded=False)
 
 
-@bp.get("/f/<slug>/embed")
+@bp.get("/f/<slug>/embed", provide_automatic_options=False)
 def show_embedded_form(slug: str):
     return _show(_form_or_404(slug), embedded=True)
 
@@ -64,22 +65,26 @@ def _already_responded(form: Form, embedded: bool, status: int):
     return responses.message_page(form, "You have already responded", message, status, embedded)
 
 
-@bp.post("/f/<slug>")
-@limiter.limit(submission_rate_limit, key_func=submission_rate_key)
+# One budget per address and form, whether it posts to the page or to the embed.
+submission_limit = limiter.shared_limit(
+    submission_rate_limit, scope="public-submit", key_func=submission_rate_key
+)
+
+
+@bp.post("/f/<slug>", provide_automatic_options=False)
+@submission_limit
 def submit_form(slug: str):
     return _submit(_form_or_404(slug), embedded=False)
 
 
-@bp.post("/f/<slug>/embed")
-@limiter.limit(submission_rate_limit, key_func=submission_rate_key)
+@bp.post("/f/<slug>/embed", provide_automatic_options=False)
+@submission_limit
 def submit_embedded_form(slug: str):
     return _submit(_form_or_404(slug), embedded=True)
 
 
 def _submit(form: Form, *, embedded: bool):
     data, files = responses.submitted_fields()
-    if responses.already_responded(form):
-        return _already_responded(form, embedded, 409)
     context = SubmissionContext(
         origin=request.headers.get("Origin"),
         referrer=request.headers.get("Referer"),
@@ -87,11 +92,14 @@ def _submit(form: Form, *, embedded: bool):
         idempotency_key=request.headers.get("Idempotency-Key", "").strip()[:200]
         or idempotency_key_from_token(form, data.get("_token")),
         same_site=responses.is_same_site(),
+        already_responded=responses.already_responded(form),
     )
     try:
         accepted = submit(form, data, files, context)
     except SubmissionInvalid as error:
         return responses.invalid(form, error, embedded)
+    except AlreadyResponded:
+        return _already_responded(form, embedded, 409)
     return responses.accepted(form, accepted, embedded)
 
 

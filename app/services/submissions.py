@@ -57,7 +57,8 @@ class FormUnavailable(DomainError):
 
     def __init__(self, availability: Availability) -> None:
         messages = {
-            Availability.DRAFT: "This form is not published.",
+            # The same words for both, so a stranger cannot tell that a draft's address exists.
+            Availability.DRAFT: "This form does not exist.",
             Availability.DELETED: "This form does not exist.",
             Availability.CLOSED: "This form is closed and no longer accepts responses.",
             Availability.EXPIRED: "This form has closed; the deadline has passed.",
@@ -67,6 +68,13 @@ class FormUnavailable(DomainError):
         super().__init__(messages[availability], code="FORM_NOT_FOUND" if gone else "INACTIVE")
         self.status = 404 if gone else 403
         self.availability = availability
+
+
+class AlreadyResponded(DomainError):
+    """The form takes one response per browser, and this browser has sent one."""
+
+    status = 409
+    code = "ALREADY_RESPONDED"
 
 
 class OriginNotAllowed(DomainError):
@@ -95,6 +103,7 @@ class SubmissionContext:
     user_agent: str | None = None
     idempotency_key: str | None = None
     same_site: bool = True
+    already_responded: bool = False
 
 
 @dataclass
@@ -108,9 +117,15 @@ class Accepted:
 
 def check_can_submit(form: Form, context: SubmissionContext) -> None:
     """Raise unless ``form`` takes submissions from where this one comes from."""
+    check_origin(form, context)
     availability = form.availability()
     if availability != Availability.OPEN:
         raise FormUnavailable(availability)
+    if form.one_response_per_browser and context.already_responded:
+        raise AlreadyResponded("This form takes one response per person, and we have yours.")
+
+
+def check_origin(form: Form, context: SubmissionContext) -> None:
     if not context.same_site and context.origin and not form.allows_origin(context.origin):
         raise OriginNotAllowed(
             f"This form does not accept submissions from {context.origin}. An editor can add "
@@ -125,10 +140,13 @@ def submit(
     context: SubmissionContext,
 ) -> Accepted:
     """Validate and store one submission, or raise a DomainError saying why not."""
-    check_can_submit(form, context)
+    check_origin(form, context)
+    # A repeat of a stored submission (double click, client retry) gets the first answer again,
+    # even if that submission filled the form or closed it for this browser.
     existing = _find_duplicate(form, context.idempotency_key)
     if existing is not None:
         return Accepted(existing.id, _next_url(form, existing.meta, context), duplicate=True)
+    check_can_submit(form, context)
     meta = _special_fields(data, context)
     if data.get(HONEYPOT_FIELD, "").strip():
         answers, uploads = _endpoint_answers(data, files, strict=False)
@@ -159,7 +177,8 @@ def _published_version(form: Form) -> FormVersion:
 
 @lru_cache(maxsize=512)
 def version_specs(version_id: int, _number: int) -> tuple[FieldSpec, ...]:
-    """A version's fields, parsed once per process: versions never change once published."""
+    """A version's fields, parsed once per process: versions never change once published, and
+    their ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL)."""
     version = db.session.get(FormVersion, version_id)
     return tuple(version.specs) if version else ()
 

@@ -63,6 +63,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_forms")),
         sa.UniqueConstraint("slug", name=op.f("uq_forms_slug")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_forms_deleted_at"), "forms", ["deleted_at"])
 
@@ -90,6 +91,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_form_versions")),
         sa.UniqueConstraint("form_id", "number", name=op.f("uq_form_versions_form_id_number")),
+        sqlite_autoincrement=True,
     )
     op.create_index(op.f("ix_form_versions_form_id"), "form_versions", ["form_id"])
 
@@ -143,6 +145,7 @@ def upgrade():
         sa.UniqueConstraint(
             "form_id", "idempotency_key", name=op.f("uq_submissions_form_id_idempotency_key")
         ),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         "ix_submissions_form_id_created_at_id", "submissions", ["form_id", "created_at", "id"]
