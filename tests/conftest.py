@@ -39,7 +39,31 @@ def require_service(variable: str) -> str:
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    return require_service("TEST_DATABASE_URL")
+    return postgres_database_for_this_worker(require_service("TEST_DATABASE_URL"))
+
+
+def postgres_database_for_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own next to TEST_DATABASE_URL's,
+    since tests empty every table after themselves."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from urllib.parse import urlsplit
+    from urllib.parse import urlunsplit
+
+    from sqlalchemy import create_engine
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    admin = create_engine(_driver_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 _postgres_schema_ready: set[str] = set()
