@@ -121,6 +121,29 @@ class BaseConfig:
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
         if self.LOG_LEVEL not in LOG_LEVELS:
             raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        self.read_delivery_settings()
+
+    def read_delivery_settings(self) -> None:
+        # SMTP, with the names Flask-Mail made familiar. No MAIL_SERVER outside production
+        # means messages are logged and written to MAIL_FILE_DIR instead.
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "").strip()
+        self.MAIL_PORT = env_int("MAIL_PORT", 25)
+        self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS")
+        self.MAIL_USE_SSL = env_bool("MAIL_USE_SSL")
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+        host = urlsplit(self.BASE_URL).hostname or "localhost"
+        self.MAIL_DEFAULT_SENDER = (
+            os.environ.get("MAIL_DEFAULT_SENDER", "").strip() or f"Formyard <formyard@{host}>"
+        )
+        self.MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 20)
+        self.MAIL_FILE_DIR = str(INSTANCE_DIR / "mail")
+        # Webhooks to loopback and private networks: off in production (SSRF), on in development.
+        self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+        self.WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
+        self.WORKER_POLL_SECONDS = env_int("WORKER_POLL_SECONDS", 2)
+        self.WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 120)
+        self.PASSWORD_RESET_LIMIT = os.environ.get("PASSWORD_RESET_LIMIT", "5 per hour")
 
     def default_trusted_hosts(self) -> list[str]:
         host = urlsplit(self.BASE_URL).hostname
@@ -128,6 +151,18 @@ class BaseConfig:
 
     def validate(self) -> None:
         """Refuse settings that would be unsafe; called by the factory."""
+        if self.MAIL_USE_TLS and self.MAIL_USE_SSL:
+            raise ConfigurationError(
+                "MAIL_USE_TLS (STARTTLS, usually port 587) and MAIL_USE_SSL (port 465) "
+                "exclude each other; set one"
+            )
+        slowest_send = max(self.MAIL_TIMEOUT, self.WEBHOOK_TIMEOUT)
+        if 2 * slowest_send > self.WORKER_LEASE_SECONDS:
+            # A lease shorter than a send would let a second worker send the same delivery.
+            raise ConfigurationError(
+                f"WORKER_LEASE_SECONDS must be at least {2 * slowest_send} (twice the longest "
+                "of MAIL_TIMEOUT and WEBHOOK_TIMEOUT)"
+            )
 
 
 class DevelopmentConfig(BaseConfig):
@@ -140,6 +175,7 @@ class DevelopmentConfig(BaseConfig):
         self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.HSTS_ENABLED = False
+        self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", True)
 
     def default_trusted_hosts(self) -> list[str]:
         return sorted({*super().default_trusted_hosts(), "127.0.0.1", "localhost"})
@@ -154,10 +190,13 @@ class TestingConfig(DevelopmentConfig):
         self.SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"  # noqa: S105
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
+        # Tests opt in to loopback receivers, so the refusals are what they see by default.
+        self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 
 
 class ProductionConfig(BaseConfig):
     def validate(self) -> None:
+        super().validate()
         key = self.SECRET_KEY
         if key.strip().lower() in WEAK_SECRET_KEYS:
             raise ConfigurationError(

@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_hooks(app)
     register_blueprints(app)
     register_commands(app)
+    register_deliveries(app)
     return app
 
 
@@ -60,9 +61,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.account import bp as account_bp
     from app.auth import bp as auth_bp
+    from app.builder import bp as builder_bp
     from app.dashboard import bp as dashboard_bp
     from app.health import bp as health_bp
     from app.inbox import bp as inbox_bp
+    from app.integrations import bp as integrations_bp
     from app.public import bp as public_bp
     from app.users import bp as users_bp
 
@@ -71,6 +74,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(inbox_bp)
+    app.register_blueprint(integrations_bp, url_prefix="/forms/<int:form_id>")
+    app.register_blueprint(builder_bp, url_prefix="/forms")
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(users_bp, url_prefix="/users")
 
@@ -89,3 +94,14 @@ def register_commands(app: Flask) -> None:
     from app import cli
 
     cli.init_app(app)
+
+
+def register_deliveries(app: Flask) -> None:
+    from app.cli.worker import served_by_flask_run
+    from app.services import deliveries
+    from app.services.worker import start_in_thread
+
+    deliveries.connect_receivers()
+    # `make run` needs no second process; gunicorn, tests and other commands get no thread.
+    if app.config["APP_ENV"] == "development" and served_by_flask_run():
+        start_in_thread(app)

@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from app.models.search_index import include_name
+
 config = context.config
 # Keep the app's own loggers working when migrations run inside it (tests, release phase).
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -38,6 +40,8 @@ def run_migrations_online():
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
+    # Search objects the ORM cannot describe (FTS5 table, expression index) are not compared.
+    conf_args.setdefault("include_name", include_name)
 
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)

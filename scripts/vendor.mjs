@@ -7,8 +7,12 @@ const root = new URL("..", import.meta.url).pathname;
 const vendor = join(root, "app/static/vendor");
 
 const files = {
+  "chart.js/dist/chart.umd.min.js": "chart.js/chart.umd.min.js",
+  "chart.js/LICENSE.md": "chart.js/LICENSE.md",
   "@picocss/pico/css/pico.min.css": "pico/pico.min.css",
   "@picocss/pico/LICENSE.md": "pico/LICENSE.md",
+  "sortablejs/modular/sortable.esm.js": "sortablejs/sortable.esm.js",
+  "sortablejs/LICENSE": "sortablejs/LICENSE",
 };
 
 rmSync(vendor, { recursive: true, force: true });

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from app import MIGRATIONS_DIR
 from app import create_app
 from app.extensions import db
+from app.models.search_index import include_name
 from config import normalize_database_url
 from tests.conftest import require_service
 
@@ -57,7 +58,8 @@ def migrated_app(empty_database_url):
 def test_upgrade_from_empty_builds_exactly_the_models(migrated_app):
     with migrated_app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
+            connection,
+            opts={"compare_type": True, "render_as_batch": True, "include_name": include_name},
         )
         differences = compare_metadata(context, db.metadata)
     assert differences == [], (

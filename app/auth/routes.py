@@ -11,11 +11,15 @@ from flask_login import login_user
 from flask_login import logout_user
 
 from app.auth import bp
+from app.auth.forms import ForgotPasswordForm
 from app.auth.forms import LoginForm
+from app.auth.forms import NewPasswordForm
 from app.auth.forms import SetupForm
 from app.errors import wants_json
 from app.security import safe_next_path
+from app.services import account_links
 from app.services import users
+from app.services.account_links import LinkInvalid
 from app.services.errors import DomainError
 from app.services.errors import Throttled
 from app.views import add_domain_error
@@ -103,4 +107,59 @@ def logout():
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            account_links.request_password_reset(form.email.data, request.remote_addr or "")
+        except Throttled as error:
+            add_domain_error(form, error)
+            headers = {"Retry-After": str(error.retry_after)}
+            return render_template("auth/forgot_password.html", form=form), 429, headers
+        # The same answer whether or not the address has an account.
+        return render_template("auth/reset_sent.html", email=form.email.data)
+    return render_form_page("auth/forgot_password.html", form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _choose_password(token, invitation=False)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    return _choose_password(token, invitation=True)
+
+
+def _choose_password(token: str, *, invitation: bool):
+    check = account_links.user_for_invitation if invitation else account_links.user_for_reset
+    try:
+        user = check(token)
+    except LinkInvalid as error:
+        return render_template("auth/link_invalid.html", message=error.message), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            if invitation:
+                user = account_links.accept_invitation(token, form.password.data)
+            else:
+                user = account_links.reset_password_with_token(token, form.password.data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            return _password_chosen(user, invitation)
+    return render_form_page("auth/choose_password.html", form, user=user, invitation=invitation)
+
+
+def _password_chosen(user, invitation: bool):
+    session.clear()
+    if invitation:
+        login_user(user)
+        flash(f"Welcome to Formyard, {user.display_name}.", "success")
+        return redirect(url_for("dashboard.index"), 303)
+    flash("Your password is set, and every other session was signed out. Sign in.", "success")
     return redirect(url_for("auth.login"), 303)

@@ -15,6 +15,7 @@ from app.fields.forms import answers_from
 from app.fields.forms import build_form_class
 from app.fields.forms import needs_multipart
 from app.fields.forms import prefill_data
+from app.fields.inputs import RuleInput
 from app.fields.parsing import parse_field_specs
 from app.fields.parsing import suggest_key
 from app.fields.registry import FIELD_TYPES
@@ -35,6 +36,7 @@ __all__ = [
     "FieldSpec",
     "FieldType",
     "InvalidAnswer",
+    "RuleInput",
     "SummaryKind",
     "UploadedFile",
     "answer_csv_cell",

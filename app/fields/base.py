@@ -14,6 +14,8 @@ from wtforms.fields import Field
 from wtforms.fields import StringField
 from wtforms.fields.core import UnboundField
 
+from app.fields.inputs import DefaultInput
+from app.fields.inputs import RuleInput
 from app.fields.rules import RuleReader
 from app.fields.spec import FieldSpec
 from app.fields.validators import Answer
@@ -50,6 +52,10 @@ class FieldType:
     takes_upload: ClassVar[bool] = False
     required_message: ClassVar[str] = "This field is required."
     field_class: ClassVar[type[Field]] = StringField
+    # What the builder asks for; checking stays in check_rules and normalize_default.
+    rule_inputs: ClassVar[tuple[RuleInput, ...]] = ()
+    default_input: ClassVar[DefaultInput] = "text"
+    takes_placeholder: ClassVar[bool] = True
 
     def check_rules(self, rules: RuleReader) -> dict[str, Any]:
         """Check the builder's rules and return them normalised (defaults filled in)."""

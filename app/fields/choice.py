@@ -14,6 +14,7 @@ from wtforms.widgets import ListWidget
 from app.fields.base import ExportContext
 from app.fields.base import FieldType
 from app.fields.base import escape_formula
+from app.fields.inputs import RuleInput
 from app.fields.rules import RuleReader
 from app.fields.spec import FieldSpec
 from app.fields.validators import ErrorCode
@@ -22,6 +23,12 @@ from app.fields.validators import InvalidAnswer
 MAX_CHOICES = 500
 MAX_VALUE_CHARS = 200
 MAX_LABEL_CHARS = 500
+CHOICES_INPUT = RuleInput(
+    "choices",
+    "Options",
+    "choices",
+    help="One per line. To store a short value instead of the label, write value|Label.",
+)
 
 
 def check_choices(rules: RuleReader) -> list[dict[str, str]]:
@@ -76,6 +83,8 @@ class SingleChoice(FieldType):
     summary_kind = "choices"
     required_message = "Please choose an option."
     field_class = RadioField
+    rule_inputs = (CHOICES_INPUT,)
+    takes_placeholder = False
 
     def check_rules(self, rules: RuleReader) -> dict[str, Any]:
         rules.allow_only("choices")
@@ -102,6 +111,7 @@ class Dropdown(SingleChoice):
     name = "dropdown"
     title = "Dropdown"
     field_class = SelectField
+    takes_placeholder = True  # the prompt shown before anything is chosen
 
     def field_options(self, spec: FieldSpec) -> dict[str, Any]:
         # Browsers select the first option of a <select>; an empty first one avoids a silent answer.
@@ -117,6 +127,13 @@ class MultipleChoice(FieldType):
     browser_required = False
     required_message = "Please choose at least one option."
     field_class = SelectMultipleField
+    rule_inputs = (
+        CHOICES_INPUT,
+        RuleInput("min_picks", "Fewest options to tick", "integer"),
+        RuleInput("max_picks", "Most options to tick", "integer"),
+    )
+    default_input = "lines"
+    takes_placeholder = False
 
     def check_rules(self, rules: RuleReader) -> dict[str, Any]:
         rules.allow_only("choices", "min_picks", "max_picks")

@@ -11,6 +11,7 @@ from wtforms.fields import SelectChoice
 
 from app.fields.base import ExportContext
 from app.fields.base import FieldType
+from app.fields.inputs import RuleInput
 from app.fields.rules import RuleReader
 from app.fields.spec import FieldSpec
 from app.fields.validators import ErrorCode
@@ -26,6 +27,16 @@ class Consent(FieldType):
     summary_kind = "choices"
     # Consent must come from the person: a link must not tick the box for them.
     prefillable = False
+    rule_inputs = (
+        RuleInput(
+            "style",
+            "Ask as",
+            "select",
+            options=(("checkbox", "A box to tick"), ("yes_no", "A Yes/No question")),
+        ),
+    )
+    default_input = None  # a consent given in advance is no consent
+    takes_placeholder = False
 
     def check_rules(self, rules: RuleReader) -> dict[str, Any]:
         rules.allow_only("style")

@@ -10,6 +10,7 @@ from wtforms.widgets import DateInput
 from wtforms.widgets import TimeInput
 
 from app.fields.base import FieldType
+from app.fields.inputs import RuleInput
 from app.fields.rules import RuleReader
 from app.fields.spec import FieldSpec
 from app.fields.validators import ErrorCode
@@ -34,6 +35,10 @@ def parse_date(text: str) -> date | None:
 class Date(FieldType):
     name = "date"
     title = "Date"
+    rule_inputs = (
+        RuleInput("min", "Earliest date", "date"),
+        RuleInput("max", "Latest date", "date"),
+    )
 
     def check_rules(self, rules: RuleReader) -> dict[str, Any]:
         rules.allow_only("min", "max")

@@ -12,6 +12,7 @@ from wtforms.widgets import NumberInput
 
 from app.fields.base import ExportContext
 from app.fields.base import FieldType
+from app.fields.inputs import RuleInput
 from app.fields.rules import RuleReader
 from app.fields.spec import FieldSpec
 from app.fields.validators import ErrorCode
@@ -35,6 +36,19 @@ class Number(FieldType):
     name = "number"
     title = "Number"
     summary_kind = "numeric"
+    rule_inputs = (
+        RuleInput(
+            "kind",
+            "Kind of number",
+            "select",
+            options=(("decimal", "Any number"), ("integer", "Whole numbers only")),
+        ),
+        RuleInput("min", "Smallest", "number"),
+        RuleInput("max", "Largest", "number"),
+        RuleInput(
+            "step", "Step", "number", help="Answers go up in steps of this from the smallest."
+        ),
+    )
 
     def check_rules(self, rules: RuleReader) -> dict[str, Any]:
         rules.allow_only("kind", "min", "max", "step")

@@ -10,6 +10,7 @@ from wtforms.fields import SelectChoice
 from app.fields.base import ExportContext
 from app.fields.base import FieldType
 from app.fields.base import SummaryKind
+from app.fields.inputs import RuleInput
 from app.fields.rules import RuleReader
 from app.fields.spec import FieldSpec
 from app.fields.validators import ErrorCode
@@ -24,6 +25,15 @@ class Rating(FieldType):
     summary_kind = "numeric"
     required_message = "Please choose a rating."
     field_class = RadioField
+    rule_inputs = (
+        RuleInput(
+            "scale",
+            "Scale",
+            "select",
+            options=(("stars", "1 to 5 stars"), ("nps", "0 to 10 (Net Promoter Score)")),
+        ),
+    )
+    takes_placeholder = False
 
     def check_rules(self, rules: RuleReader) -> dict[str, Any]:
         rules.allow_only("scale")

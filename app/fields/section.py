@@ -17,6 +17,8 @@ class Section(FieldType):
     prefillable = False
     requirable = False
     summary_kind = None
+    default_input = None
+    takes_placeholder = False
 
     def build_field(self, spec: FieldSpec) -> UnboundField | None:
         return None

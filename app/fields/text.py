@@ -17,6 +17,7 @@ from wtforms.fields import TextAreaField
 from wtforms.fields import URLField
 
 from app.fields.base import FieldType
+from app.fields.inputs import RuleInput
 from app.fields.rules import RuleReader
 from app.fields.spec import FieldSpec
 from app.fields.validators import ErrorCode
@@ -53,6 +54,17 @@ class ShortText(TextLike):
     title = "Short answer"
     default_max_length: ClassVar[int] = 500
     max_max_length: ClassVar[int] = 5000
+    rule_inputs = (
+        RuleInput("min_length", "Fewest characters", "integer"),
+        RuleInput("max_length", "Most characters", "integer"),
+        RuleInput(
+            "pattern",
+            "Pattern",
+            "text",
+            help="Optional: a regular expression that the whole answer must match.",
+        ),
+        RuleInput("pattern_message", "Message when the pattern does not match", "text"),
+    )
 
     def check_rules(self, rules: RuleReader) -> dict[str, Any]:
         rules.allow_only("min_length", "max_length", "pattern", "pattern_message")
@@ -181,6 +193,7 @@ class Hidden(TextLike):
     requirable = False
     summary_kind = None
     field_class = HiddenField
+    takes_placeholder = False
 
     def render_kw(self, spec: FieldSpec) -> dict[str, Any]:
         return {}

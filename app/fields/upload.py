@@ -17,10 +17,12 @@ from app.fields.base import ExportContext
 from app.fields.base import FieldType
 from app.fields.filekinds import FILE_KINDS
 from app.fields.filekinds import FORMATS
+from app.fields.filekinds import KIND_NAMES
 from app.fields.filekinds import FileFormat
 from app.fields.filekinds import describe_kinds
 from app.fields.filekinds import extensions_for
 from app.fields.filekinds import sniff
+from app.fields.inputs import RuleInput
 from app.fields.rules import RuleReader
 from app.fields.spec import FieldSpec
 from app.fields.validators import ErrorCode
@@ -51,6 +53,24 @@ class FileUpload(FieldType):
     takes_upload = True
     required_message = "Please choose a file."
     field_class = FileField
+    rule_inputs = (
+        RuleInput(
+            "accept",
+            "Accepted kinds of file",
+            "checkboxes",
+            options=tuple(
+                (kind, KIND_NAMES[kind][0].upper() + KIND_NAMES[kind][1:]) for kind in FILE_KINDS
+            ),
+        ),
+        RuleInput(
+            "max_size_mb",
+            "Largest file, in MB",
+            "number",
+            help=f"At most {LARGEST_MAX_SIZE_MB}.",
+        ),
+    )
+    default_input = None
+    takes_placeholder = False
 
     def check_rules(self, rules: RuleReader) -> dict[str, Any]:
         rules.allow_only("accept", "max_size_mb")

@@ -1,26 +1,206 @@
+"""The inbox: what came in across forms, a form's submissions, one submission, exports, and the
+summary. Every object is loaded for the user and the action (read or edit) on the server."""
+
+from __future__ import annotations
+
 from io import BytesIO
 
+from flask import Response
 from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
 from flask import send_file
+from flask import stream_with_context
+from flask import url_for
 from flask_login import current_user
+from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import NotFound as HTTPNotFound
 
+from app.errors import handle_http_error
 from app.inbox import bp
+from app.inbox.pages import ACTION_MESSAGES
+from app.inbox.pages import SPAM_REASONS
+from app.inbox.pages import bulk_batches
+from app.inbox.pages import chosen_columns
+from app.inbox.pages import current_filter
+from app.inbox.pages import folder_args
+from app.inbox.pages import list_url
+from app.inbox.pages import load_form
+from app.inbox.pages import load_submission
+from app.inbox.pages import local_time
+from app.inbox.pages import submission_url
+from app.inbox.pages import view_args
+from app.models import Role
+from app.models.types import utcnow
+from app.services import exports
 from app.services import forms
+from app.services import inbox
 from app.services import storage
+from app.services import summaries
+from app.services import triage
+from app.services.errors import DomainError
 from app.services.errors import NotAllowed
 from app.services.errors import NotFound
+
+
+@bp.context_processor
+def inbox_helpers() -> dict:
+    return {"local_time": local_time, "can_edit": current_user.can(Role.EDITOR)}
+
+
+@bp.errorhandler(NotFound)
+def not_found(error: NotFound):
+    return handle_http_error(HTTPNotFound())
+
+
+@bp.errorhandler(NotAllowed)
+def not_allowed(error: NotAllowed):
+    return handle_http_error(Forbidden(error.message))
+
+
+@bp.get("/inbox")
+def index():
+    visible = forms.list_forms(current_user)
+    unread = inbox.unread_counts()
+    newest = inbox.newest_unread(visible)
+    by_id = {form.id: form for form in visible}
+    return render_template(
+        "inbox/index.html", forms=visible, unread=unread, newest=newest, forms_by_id=by_id
+    )
+
+
+@bp.get("/forms/<int:form_id>/submissions")
+def list_submissions(form_id: int):
+    form = load_form(form_id, "read")
+    columns = inbox.columns_for(form)
+    chosen = current_filter(columns)
+    page = inbox.list_page(
+        form,
+        chosen,
+        inbox.zone_of(current_user),
+        after=inbox.Cursor.parse(request.args.get("after")),
+        before=inbox.Cursor.parse(request.args.get("before")),
+    )
+    shown = chosen_columns(columns)
+    versions = inbox.versions_of(form) if not form.is_endpoint else {}
+    cells = {
+        row.id: [inbox.cell_text(versions, row, column) for column in shown] for row in page.rows
+    }
+    return render_template(
+        "inbox/submissions.html",
+        form=form,
+        columns=columns,
+        shown=shown,
+        chosen=chosen,
+        page=page,
+        cells=cells,
+        view_args=view_args(chosen),
+        folder_args=folder_args(),
+        spam_reasons=SPAM_REASONS,
+    )
+
+
+@bp.get("/forms/<int:form_id>/submissions/<int:submission_id>")
+def show_submission(form_id: int, submission_id: int):
+    form, submission = load_submission(form_id, submission_id, "read")
+    chosen = current_filter(inbox.columns_for(form))
+    triage.open_submission(submission)
+    newer, older = inbox.neighbours(form, submission, chosen, inbox.zone_of(current_user))
+    return render_template(
+        "inbox/submission.html",
+        form=form,
+        submission=submission,
+        answers=inbox.answers_of(form, submission),
+        version=inbox.version_number(form, submission),
+        chosen=chosen,
+        newer=newer,
+        older=older,
+        view_args=view_args(chosen),
+        spam_reasons=SPAM_REASONS,
+    )
+
+
+@bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/<action>")
+def change_submission(form_id: int, submission_id: int, action: str):
+    form, submission = load_submission(form_id, submission_id, "edit")
+    changes = {
+        "star": lambda: triage.set_starred(submission, True),
+        "unstar": lambda: triage.set_starred(submission, False),
+        "unread": lambda: triage.set_read(submission, False),
+        "spam": lambda: triage.mark_spam(form, submission),
+        "not_spam": lambda: triage.mark_not_spam(form, submission),
+        "trash": lambda: triage.trash(submission),
+        "restore": lambda: triage.restore(submission),
+    }
+    if action not in changes:
+        abort(404)
+    chosen = current_filter(inbox.columns_for(form), request.form)
+    try:
+        changes[action]()
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(submission_url(form, submission.id, chosen))
+    flash(ACTION_MESSAGES[action].format(count=1, s=""), "success")
+    if action in ("unread", "trash", "spam", "not_spam", "restore"):
+        return redirect(list_url(form, chosen))
+    return redirect(submission_url(form, submission.id, chosen))
+
+
+@bp.post("/forms/<int:form_id>/submissions/bulk")
+def bulk_change(form_id: int):
+    form = load_form(form_id, "edit")
+    chosen = current_filter(inbox.columns_for(form), request.form)
+    action = request.form.get("action", "")
+    batches = bulk_batches(form, chosen)
+    if batches is None:
+        flash("Select some submissions first.", "error")
+        return redirect(list_url(form, chosen))
+    try:
+        count = triage.apply_bulk(form, action, batches)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(list_url(form, chosen))
+    flash(ACTION_MESSAGES[action].format(count=count, s="" if count == 1 else "s"), "success")
+    return redirect(list_url(form, chosen))
+
+
+@bp.get("/forms/<int:form_id>/submissions/export")
+def export_submissions(form_id: int):
+    form = load_form(form_id, "read")
+    export_format = request.args.get("format", "csv")
+    if export_format not in exports.FORMATS:
+        abort(404)
+    zone = inbox.zone_of(current_user)
+    chosen = current_filter(inbox.columns_for(form))
+    prefix = url_for("inbox.download_file", form_id=form.id, file_id="-", _external=True)[:-1]
+    plan = exports.plan_export(form, zone, prefix)
+    total = inbox.count_matching(form, chosen, zone)
+    body = exports.stream_export(plan, chosen, export_format, bom=request.args.get("bom") == "1")
+    content_type, _extension = exports.FORMATS[export_format]
+    filename = exports.export_filename(form, export_format, utcnow().astimezone(zone))
+    response = Response(stream_with_context(body), content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Export-Rows"] = str(total)
+    return response
+
+
+@bp.get("/forms/<int:form_id>/summary")
+def summary(form_id: int):
+    form = load_form(form_id, "read")
+    days = request.args.get("days", type=int) or summaries.PERIODS[0]
+    result = summaries.summarize(form, days, inbox.zone_of(current_user))
+    return render_template(
+        "inbox/summary.html", form=form, summary=result, periods=summaries.PERIODS
+    )
 
 
 @bp.get("/forms/<int:form_id>/files/<file_id>")
 def download_file(form_id: int, file_id: str):
     """An uploaded file, always as a download: a respondent's file never runs in our origin."""
-    try:
-        form = forms.get_form_for(current_user, form_id, "read")
-        stored = storage.get_file(form.id, file_id)
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
+    form = forms.get_form_for(current_user, form_id, "read")
+    stored = storage.get_file(form.id, file_id)
     response = send_file(
         BytesIO(storage.read_file(stored)),
         mimetype=stored.content_type,

@@ -1,11 +1,20 @@
 """Typed SQLAlchemy models, one module per aggregate. Import them here so Alembic sees them all."""
 
+from app.models.delivery import Delivery
+from app.models.delivery import DeliveryAttempt
+from app.models.delivery import DeliveryKind
+from app.models.delivery import DeliveryStatus
+from app.models.delivery import DeliveryTrigger
+from app.models.delivery import FormNotification
+from app.models.delivery import WebhookEndpoint
+from app.models.delivery import WebhookPreset
 from app.models.form import Availability
 from app.models.form import EndpointKey
 from app.models.form import Form
 from app.models.form import FormKind
 from app.models.form import FormStatus
 from app.models.form import FormVersion
+from app.models.form import FormViewCount
 from app.models.submission import SpamReason
 from app.models.submission import StoredFile
 from app.models.submission import Submission
@@ -14,14 +23,23 @@ from app.models.user import User
 
 __all__ = [
     "Availability",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryKind",
+    "DeliveryStatus",
+    "DeliveryTrigger",
     "EndpointKey",
     "Form",
     "FormKind",
+    "FormNotification",
     "FormStatus",
     "FormVersion",
+    "FormViewCount",
     "Role",
     "SpamReason",
     "StoredFile",
     "Submission",
     "User",
+    "WebhookEndpoint",
+    "WebhookPreset",
 ]

@@ -170,3 +170,16 @@ class EndpointKey(db.Model):
     )
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FormViewCount(db.Model):
+    """How often the public page was shown, per form and hour (UTC): with the submissions of
+    the same hours it gives the completion rate. Written in batches by services.form_views."""
+
+    __tablename__ = "form_view_counts"
+
+    form_id: Mapped[int] = mapped_column(
+        ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True
+    )
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    views: Mapped[int] = mapped_column(default=0)

@@ -12,6 +12,7 @@ from app.public.pages import idempotency_key_from_token
 from app.public.pages import render_form_page
 from app.services import forms as form_service
 from app.services.errors import DomainError
+from app.services.form_views import record_view
 from app.services.markdown import render_markdown
 from app.services.submissions import AlreadyResponded
 from app.services.submissions import FormUnavailable
@@ -53,6 +54,7 @@ def _show(form: Form, *, embedded: bool):
         raise FormUnavailable(availability)
     if responses.already_responded(form):
         return _already_responded(form, embedded, 200)
+    record_view(form.id)
     version = form_service.get_version(form.published_version_id)
     endpoint = "public.submit_embedded_form" if embedded else "public.submit_form"
     action = url_for(endpoint, slug=form.slug)

@@ -23,3 +23,9 @@ class NewUserForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class InviteUserForm(FlaskForm):
+    display_name = StringField("Name", validators=[Length(max=100)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.EDITOR.value)

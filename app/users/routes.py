@@ -3,12 +3,16 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import url_for
+from flask_login import current_user
 
 from app.models import User
+from app.services import account_links
+from app.services import notifications
 from app.services import users
 from app.services.errors import DomainError
 from app.services.errors import NotFound
 from app.users import bp
+from app.users.forms import InviteUserForm
 from app.users.forms import NewUserForm
 from app.users.forms import RoleForm
 from app.views import add_domain_error
@@ -83,3 +87,33 @@ def reset_password(user_id: int):
     user = _user_or_404(user_id)
     password = users.reset_password(user)
     return render_template("users/password_shown.html", user=user, password=password, reset=True)
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+def invite_user():
+    form = InviteUserForm()
+    if form.validate_on_submit():
+        try:
+            user = account_links.invite_user(
+                form.email.data, form.display_name.data or "", form.role.data, current_user
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash(f"Invitation sent to {user.email}. The link works for 7 days.", "success")
+            return redirect(url_for("users.list_users"), 303)
+    return render_form_page(
+        "users/invite.html", form, mail_configured=notifications.mail_configured()
+    )
+
+
+@bp.post("/<int:user_id>/invite")
+def resend_invitation(user_id: int):
+    user = _user_or_404(user_id)
+    try:
+        account_links.resend_invitation(user, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+        return render_template("users/list.html", users=users.list_users()), error.status
+    flash(f"A new invitation is on its way to {user.email}; older links stop working.", "success")
+    return redirect(url_for("users.list_users"), 303)

@@ -1,0 +1,326 @@
+"""The builder's forms: a new form, its details and settings, and the editor of one field.
+
+They only turn what was typed into values; the forms service and the field registry check them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from flask import request
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField
+from wtforms import DateTimeLocalField
+from wtforms import Field
+from wtforms import IntegerField
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms import URLField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput
+from wtforms.widgets import DateInput
+from wtforms.widgets import ListWidget
+from wtforms.widgets import NumberInput
+
+from app.builder.timezones import user_zone
+from app.fields import FieldSpec
+from app.fields import FieldType
+from app.fields import RuleInput
+from app.models import Form
+from app.services.form_templates import TEMPLATE_TITLES
+from app.services.form_templates import TEMPLATES
+
+FIELD_PATH = re.compile(r"fields\[\d+\]\.(?P<setting>.+)")
+PATH_PART_END = re.compile(r"[.\[]")
+STATUS_CHOICES = [
+    SelectChoice("draft", "Draft: not taking answers"),
+    SelectChoice("open", "Open: taking answers"),
+    SelectChoice("closed", "Closed: no more answers"),
+]
+
+
+class BuilderForm(FlaskForm):
+    """A FlaskForm that also reads JSON bodies, where ``null`` is an input left empty."""
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            wrapped = super().wrap_formdata(form, formdata)
+            if wrapped is None or not request.is_json:
+                return wrapped
+            items = wrapped.items(multi=True)
+            return MultiDict([(key, "" if value is None else value) for key, value in items])
+
+
+class NewFormForm(BuilderForm):
+    template = RadioField(
+        "Start from",
+        choices=[SelectChoice(name, TEMPLATE_TITLES.get(name, name)) for name in TEMPLATES],
+        default="blank",
+        validate_choice=False,  # the service names the templates it knows
+    )
+    title = StringField("Title", description="Optional: the template's own title when empty.")
+
+
+class DetailsForm(BuilderForm):
+    title = StringField("Title")
+    description = TextAreaField(
+        "Description",
+        description="Shown above the questions. Markdown: **bold**, _italic_, [link](https://…).",
+    )
+    slug = StringField("Address", description="The public page is /f/ followed by this.")
+
+
+class AddFieldForm(BuilderForm):
+    type = StringField("Type")
+    label = StringField("Label")
+
+
+class MoveFieldForm(BuilderForm):
+    direction = SelectField(
+        "Direction", choices=[SelectChoice("up", "Up"), SelectChoice("down", "Down")]
+    )
+
+    @property
+    def offset(self) -> int:
+        return -1 if self.direction.data == "up" else 1
+
+
+class ReorderForm(BuilderForm):
+    order = SelectMultipleField("Order", choices=[], validate_choice=False)
+
+
+class SettingsForm(BuilderForm):
+    status = SelectField("Status", choices=STATUS_CHOICES, validate_choice=False)
+    closes_at = DateTimeLocalField(
+        "Closes at",
+        validators=[Optional()],
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        tz=user_zone,  # typed in the user's zone; the service stores it in UTC
+    )
+    max_responses = IntegerField(
+        "Maximum responses",
+        validators=[Optional()],
+        widget=NumberInput(min=1),
+        description="The form closes by itself after this many. Empty: no limit.",
+    )
+    confirmation_message = TextAreaField(
+        "Confirmation message",
+        description="Shown after someone submits. Markdown. Empty: a short thank-you.",
+    )
+    redirect_url = URLField(
+        "Redirect after submitting",
+        description="Optional: send people to this address instead of showing the message.",
+    )
+    submit_label = StringField("Submit button text")
+    one_response_per_browser = BooleanField("One response per browser")
+    allowed_origins = TextAreaField(
+        "Websites that may embed or post to this form",
+        description="One per line, like https://www.example.org (no path).",
+    )
+
+    def settings(self) -> dict[str, Any]:
+        """The keyword arguments of ``forms.update_settings``."""
+        return {
+            "status": self.status.data,
+            "closes_at": self.closes_at.data,
+            "max_responses": self.max_responses.data,
+            "confirmation_message": self.confirmation_message.data or "",
+            "redirect_url": self.redirect_url.data,
+            "submit_label": self.submit_label.data or "",
+            "one_response_per_browser": self.one_response_per_browser.data,
+            "allowed_origins": (self.allowed_origins.data or "").splitlines(),
+        }
+
+
+def settings_data(form: Form) -> dict[str, Any]:
+    """The settings form's initial data from the stored form."""
+    names = ("closes_at", "max_responses", "confirmation_message", "redirect_url")
+    names += ("submit_label", "one_response_per_browser")
+    data = {name: getattr(form, name) for name in names}
+    data["status"] = form.status.value
+    data["allowed_origins"] = "\n".join(form.allowed_origins)
+    return data
+
+
+# --- the editor of one field ------------------------------------------------------------------
+
+
+class FieldEditorForm(BuilderForm):
+    """Settings every field has; ``field_editor_class`` adds the ones its type takes."""
+
+    label = StringField("Label")
+    key = StringField("Key", description="Names the answer in exports and the API: a-z, 0-9 and _.")
+    help = TextAreaField("Help text", description="Shown under the label.")
+
+    def rule_fields(self) -> list[Field]:
+        return [field for name, field in self._fields.items() if name.startswith("rule_")]
+
+
+def _rule_field(rule: RuleInput) -> Field:
+    options: dict[str, Any] = {"description": rule.help}
+    choices = [SelectChoice(value, label) for value, label in rule.options]
+    if rule.kind in ("integer", "number"):
+        step = 1 if rule.kind == "integer" else "any"
+        return StringField(rule.label, widget=NumberInput(step=step), **options)
+    if rule.kind == "date":
+        return StringField(rule.label, widget=DateInput(), **options)
+    if rule.kind == "select":
+        return SelectField(rule.label, choices=choices, validate_choice=False, **options)
+    if rule.kind == "checkboxes":
+        return SelectMultipleField(
+            rule.label,
+            choices=choices,
+            validate_choice=False,
+            widget=ListWidget(prefix_label=False),
+            option_widget=CheckboxInput(),
+            **options,
+        )
+    if rule.kind == "choices":
+        return TextAreaField(rule.label, render_kw={"rows": 5}, **options)
+    return StringField(rule.label, **options)
+
+
+def field_editor_class(field_type: FieldType) -> type[FieldEditorForm]:
+    """A new editor class for ``field_type`` (built per request, never shared)."""
+    fields: dict[str, Field] = {}
+    if field_type.takes_placeholder:
+        fields["placeholder"] = StringField(
+            "Placeholder", description="Example text shown in the empty box."
+        )
+    if field_type.requirable:
+        fields["required"] = BooleanField("Required")
+    if field_type.default_input == "text":
+        fields["default"] = StringField("Default answer", description="Optional.")
+    elif field_type.default_input == "lines":
+        fields["default"] = TextAreaField(
+            "Default answers", description="Optional: option values ticked in advance, one a line."
+        )
+    for rule in field_type.rule_inputs:
+        fields[f"rule_{rule.name}"] = _rule_field(rule)
+    return type(f"{type(field_type).__name__}Editor", (FieldEditorForm,), fields)
+
+
+def editor_data(spec: FieldSpec, field_type: FieldType) -> dict[str, Any]:
+    """The editor's initial data for ``spec``."""
+    data: dict[str, Any] = {
+        "label": spec.label,
+        "key": spec.key,
+        "help": spec.help,
+        "placeholder": spec.placeholder,
+        "required": spec.required,
+        "default": _show_default(spec.default, field_type),
+    }
+    for rule in field_type.rule_inputs:
+        data[f"rule_{rule.name}"] = _show_rule(rule, spec.rules.get(rule.name))
+    return data
+
+
+def field_changes(editor: FieldEditorForm, field_type: FieldType) -> dict[str, Any]:
+    """The editor's data as settings for ``forms.update_field``."""
+    changes: dict[str, Any] = {
+        "label": editor.label.data or "",
+        "key": (editor.key.data or "").strip(),
+        "help": editor.help.data or "",
+    }
+    if "placeholder" in editor:
+        changes["placeholder"] = editor.placeholder.data or ""
+    if "required" in editor:
+        changes["required"] = bool(editor.required.data)
+    if "default" in editor:
+        changes["default"] = _read_default(editor.default.data, field_type)
+    rules = {
+        rule.name: _read_rule(rule, editor[f"rule_{rule.name}"].data)
+        for rule in field_type.rule_inputs
+    }
+    # An empty input means "the type's default", which the registry fills in.
+    changes["rules"] = {name: value for name, value in rules.items() if value is not None}
+    return changes
+
+
+def input_name_for(path: str | None) -> str | None:
+    """The input showing the setting at a registry path: ``fields[3].rules.max_length`` is
+    ``rule_max_length``, ``fields[0].key`` is ``key``, ``slug`` is ``slug``."""
+    if not path:
+        return None
+    match = FIELD_PATH.fullmatch(path)
+    setting = match.group("setting") if match else path
+    if setting.startswith("rules."):
+        return "rule_" + PATH_PART_END.split(setting.removeprefix("rules."))[0]
+    return PATH_PART_END.split(setting)[0]
+
+
+def _show_default(default: Any, field_type: FieldType) -> str:
+    if default is None:
+        return ""
+    if field_type.default_input == "lines" and isinstance(default, list):
+        return "\n".join(str(value) for value in default)
+    return str(default)
+
+
+def _read_default(text: str | None, field_type: FieldType) -> Any:
+    text = (text or "").strip()
+    if field_type.default_input == "lines":
+        values = [line.strip() for line in text.splitlines() if line.strip()]
+        return values or None
+    return text or None
+
+
+def _show_rule(rule: RuleInput, value: Any) -> Any:
+    if value is None:
+        return [] if rule.kind == "checkboxes" else ""
+    if rule.kind == "choices":
+        return "\n".join(_choice_line(choice) for choice in value)
+    if rule.kind == "checkboxes":
+        return list(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _choice_line(choice: Any) -> str:
+    if isinstance(choice, dict) and choice.get("label", choice["value"]) != choice["value"]:
+        return f"{choice['value']}|{choice['label']}"
+    return choice["value"] if isinstance(choice, dict) else str(choice)
+
+
+def _read_rule(rule: RuleInput, data: Any) -> Any:
+    """The rule as the registry takes it; what cannot be read is passed on for it to refuse."""
+    if rule.kind == "checkboxes":
+        return list(data or [])
+    if rule.kind == "choices":
+        return [_read_choice(line) for line in str(data or "").splitlines() if line.strip()]
+    if data is None or isinstance(data, bool):
+        return None
+    if isinstance(data, int | float):
+        return data
+    if not str(data).strip():
+        return None
+    if rule.kind in ("integer", "number"):
+        return _read_number(str(data).strip())
+    return str(data) if rule.kind == "text" else str(data).strip()
+
+
+def _read_choice(line: str) -> str | dict[str, str]:
+    if "|" not in line:
+        return line.strip()
+    value, label = line.split("|", 1)
+    return {"value": value.strip(), "label": label.strip()}
+
+
+def _read_number(text: str) -> int | float | str:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text

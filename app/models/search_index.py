@@ -1,0 +1,65 @@
+"""The full-text index over submissions' answers: database objects the ORM cannot describe.
+
+SQLite keeps an FTS5 table whose rows are the text answers of each submission (rowid = the
+submission's id), filled by triggers, so every way of storing a submission is indexed.
+PostgreSQL indexes an expression: a GIN index over the answers' strings as a ``tsvector``.
+
+Migration 0003 creates the same objects; ``create_all`` (tests) gets them from the DDL events
+below. ``include_name`` keeps them out of the model-versus-database comparison.
+"""
+
+# ruff: noqa: S608 -- SQL here is assembled from this module's constants, never from input.
+
+from __future__ import annotations
+
+from sqlalchemy import DDL
+from sqlalchemy import event
+
+from app.models.submission import Submission
+
+FTS_TABLE = "submissions_fts"
+SEARCH_INDEX = "ix_submissions_search"
+# The text of a submission: its answers' string values, in the order json_tree walks them.
+# Answers never change, so the same text can be recomputed to delete a row from the index.
+SQLITE_ANSWER_TEXT = (
+    "(SELECT group_concat(value, ' ') FROM json_tree({row}.answers) WHERE type = 'text')"
+)
+SQLITE_INSERT_TRIGGER = f"""
+CREATE TRIGGER {FTS_TABLE}_insert AFTER INSERT ON submissions BEGIN
+  INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.id, {SQLITE_ANSWER_TEXT.format(row="new")});
+END"""
+SQLITE_DDL = (
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+    "body, content='', tokenize='unicode61 remove_diacritics 2')",
+    SQLITE_INSERT_TRIGGER,
+    f"""CREATE TRIGGER {FTS_TABLE}_delete AFTER DELETE ON submissions BEGIN
+  INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body)
+  VALUES ('delete', old.id, {SQLITE_ANSWER_TEXT.format(row="old")});
+END""",
+    f"""CREATE TRIGGER {FTS_TABLE}_update AFTER UPDATE OF answers ON submissions BEGIN
+  INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body)
+  VALUES ('delete', old.id, {SQLITE_ANSWER_TEXT.format(row="old")});
+  INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.id, {SQLITE_ANSWER_TEXT.format(row="new")});
+END""",
+)
+SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}",)
+# The same expression must appear in queries for PostgreSQL to use the index.
+POSTGRESQL_VECTOR = "jsonb_to_tsvector('simple'::regconfig, answers, '[\"string\"]'::jsonb)"
+POSTGRESQL_DDL = (f"CREATE INDEX {SEARCH_INDEX} ON submissions USING gin ({POSTGRESQL_VECTOR})",)
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's filter: leave the search objects out of autogenerate and the migration test."""
+    if type_ == "table" and name is not None and name.startswith(FTS_TABLE):
+        return False
+    return not (type_ == "index" and name == SEARCH_INDEX)
+
+
+def _listen(when: str, statements: tuple[str, ...], dialect: str) -> None:
+    for statement in statements:
+        event.listen(Submission.__table__, when, DDL(statement).execute_if(dialect=dialect))
+
+
+_listen("after_create", SQLITE_DDL, "sqlite")
+_listen("before_drop", SQLITE_DROP, "sqlite")
+_listen("after_create", POSTGRESQL_DDL, "postgresql")

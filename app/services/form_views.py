@@ -1,0 +1,131 @@
+"""Counting views of the public form without a database write per view.
+
+Each process counts in memory, per form and UTC hour, and adds its counts to the database
+with one upsert at most every ``FLUSH_SECONDS`` (from the request that finds the time has
+come, and when the process exits). A crash loses at most those seconds of views.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+import weakref
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+
+from flask import Flask
+from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+from app.models import FormViewCount
+from app.models.types import utcnow
+
+FLUSH_SECONDS = 10.0
+log = logging.getLogger("formyard.views")
+
+
+class ViewCounter:
+    """One app's pending counts. Apps in the same process (tests) keep theirs apart."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.pending: Counter[tuple[int, datetime]] = Counter()
+        self.lock = threading.Lock()
+        self.last_flush = time.monotonic()
+
+    def add(self, form_id: int, now: datetime) -> bool:
+        """Count one view; True when it is time to flush."""
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        with self.lock:
+            self.pending[(form_id, hour)] += 1
+            return time.monotonic() - self.last_flush >= FLUSH_SECONDS
+
+    def take(self) -> Counter[tuple[int, datetime]]:
+        with self.lock:
+            taken, self.pending = self.pending, Counter()
+            self.last_flush = time.monotonic()
+            return taken
+
+    def put_back(self, counts: Counter[tuple[int, datetime]]) -> None:
+        with self.lock:
+            self.pending.update(counts)
+
+    def flush(self) -> int:
+        """Write the pending counts in one statement; how many rows it touched."""
+        counts = self.take()
+        if not counts:
+            return 0
+        try:
+            return add_view_counts(counts)
+        except IntegrityError:
+            # A form was deleted meanwhile: its views do not matter any more.
+            log.warning("dropped %d view counts of a deleted form", len(counts))
+            return 0
+        except SQLAlchemyError:
+            # The database is away: keep the counts for next time.
+            log.warning("could not store %d view counts; keeping them", len(counts), exc_info=True)
+            self.put_back(counts)
+            return 0
+
+
+def add_view_counts(counts: Mapping[tuple[int, datetime], int], chunk: int = 1000) -> int:
+    """Add views per (form id, UTC hour) to the stored counts; how many rows it touched.
+
+    Its own connection and transaction: the request's session is left alone.
+    """
+    rows = [
+        {"form_id": form_id, "hour": hour, "views": views}
+        for (form_id, hour), views in counts.items()
+    ]
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    with db.engine.begin() as connection:
+        for start in range(0, len(rows), chunk):
+            statement = insert(FormViewCount).values(rows[start : start + chunk])
+            statement = statement.on_conflict_do_update(
+                index_elements=["form_id", "hour"],
+                set_={"views": FormViewCount.views + statement.excluded.views},
+            )
+            connection.execute(statement)
+    return len(rows)
+
+
+# Every live counter, flushed when the process exits; weak, so apps that are gone (tests build
+# many) are not kept alive by it.
+_counters: weakref.WeakSet[ViewCounter] = weakref.WeakSet()
+
+
+def counter_for(app: Flask) -> ViewCounter:
+    counter = app.extensions.get("form_views")
+    if counter is None:
+        counter = app.extensions["form_views"] = ViewCounter(app)
+        _counters.add(counter)
+    return counter
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for counter in list(_counters):
+        try:
+            with counter.app.app_context():
+                counter.flush()
+        except Exception:
+            log.warning("could not store view counts at exit", exc_info=True)
+
+
+def record_view(form_id: int) -> None:
+    """Count a view of form ``form_id``'s public page (called on every GET, so it is cheap)."""
+    counter = counter_for(current_app._get_current_object())
+    if counter.add(form_id, utcnow()):
+        counter.flush()
+
+
+def flush_views() -> int:
+    """Store this process's pending counts now (tests, the seed command, shutdown)."""
+    return counter_for(current_app._get_current_object()).flush()

@@ -1,0 +1,62 @@
+"""Full-text search over submissions' answers: one function, the right index per database.
+
+Each word typed matches as a prefix ("lis" finds "Lisbon"); every word must match. SQLite
+answers from its FTS5 table, PostgreSQL from its GIN index over a ``tsvector`` (both built
+in app/models/search_index.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement
+from sqlalchemy import literal_column
+from sqlalchemy import select
+from sqlalchemy import table
+from sqlalchemy import text
+
+from app.extensions import db
+from app.models import Submission
+from app.models.search_index import FTS_TABLE
+
+MAX_TERMS = 8
+MAX_TERM_CHARS = 100
+_fts = table(FTS_TABLE, literal_column("rowid"))
+# Written exactly as in the index, so that PostgreSQL uses it.
+_POSTGRESQL_VECTOR = literal_column(
+    "jsonb_to_tsvector('simple'::regconfig, submissions.answers, '[\"string\"]'::jsonb)"
+)
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of what was typed, as they will be matched."""
+    terms = [term[:MAX_TERM_CHARS] for term in query.split() if any(c.isalnum() for c in term)]
+    return terms[:MAX_TERMS]
+
+
+def matches_search(query: str) -> ColumnElement[bool] | None:
+    """A condition on submissions that holds when their answers match ``query``; None when
+    ``query`` has no word to look for."""
+    terms = search_terms(query)
+    if not terms:
+        return None
+    if db.engine.dialect.name == "postgresql":
+        return _POSTGRESQL_VECTOR.op("@@")(
+            text("to_tsquery('simple'::regconfig, :search_query)").bindparams(
+                search_query=postgresql_query(terms)
+            )
+        )
+    matching = select(_fts.c.rowid).where(
+        text(f"{FTS_TABLE} MATCH :search_query").bindparams(search_query=sqlite_query(terms))
+    )
+    return Submission.id.in_(matching.scalar_subquery())
+
+
+def sqlite_query(terms: list[str]) -> str:
+    """FTS5 syntax: each term a quoted phrase (its words in order) whose last word is a prefix."""
+    return " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
+
+
+def postgresql_query(terms: list[str]) -> str:
+    """tsquery syntax: each term quoted (so the parser reads it as it read the answers), a
+    prefix, all of them required."""
+    quoted = ("'" + term.replace("\\", "\\\\").replace("'", "''") + "':*" for term in terms)
+    return " & ".join(quoted)
