@@ -238,3 +238,22 @@ def test_session_cookie_flags(client, auth, owner):
     session_cookie = next(c for c in cookies if c.startswith("formyard_session="))
     assert "HttpOnly" in session_cookie
     assert "SameSite=Lax" in session_cookie
+
+
+def test_dashboard_counts_forms_submissions_and_unread(app, client, auth, owner):
+    from werkzeug.datastructures import MultiDict
+
+    from app.services import forms
+    from app.services.submissions import SubmissionContext
+    from app.services.submissions import submit
+
+    auth.login()
+    assert "No forms yet" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        form = forms.create_form(None, template="contact", slug="contact")
+        forms.publish(form, None)
+        answers = MultiDict({"name": "Ann", "email": "ann@example.com", "message": "Hi"})
+        submit(form, answers, MultiDict(), SubmissionContext())
+    page = client.get("/").get_data(as_text=True)
+    assert "Contact us" in page
+    assert '<p class="stat-number"><a href="/inbox">1</a></p><p>unread</p>' in page
