@@ -112,8 +112,15 @@ class BaseConfig:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
+        # Seconds a process may serve a form's settings from memory before reading them again.
+        self.PUBLIC_FORM_TTL = float(os.environ.get("PUBLIC_FORM_TTL", "2"))
         # Submissions one address may send to one form.
         self.SUBMISSION_RATE_LIMIT = os.environ.get("SUBMISSION_RATE_LIMIT", "10 per minute")
+        # API requests per token, and per address for requests without a valid token.
+        self.API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+        self.API_ANONYMOUS_RATE_LIMIT = os.environ.get("API_ANONYMOUS_RATE_LIMIT", "60 per minute")
+        # API bodies are JSON; a smaller limit than uploads need.
+        self.API_MAX_CONTENT_LENGTH = env_int("API_MAX_CONTENT_LENGTH", 1024 * 1024)
 
         self.HSTS_ENABLED = True
         # Proxies in front of us (the platform's router, a load balancer) that set X-Forwarded-*.

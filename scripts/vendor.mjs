@@ -1,10 +1,12 @@
-// Copies the built files of our npm packages into app/static/vendor/ (committed).
+// Copies the built files of our npm packages into app/static/vendor/ (committed), and the
+// files only tests use (axe-core) into tests/browser/vendor/, so they are never served.
 // Run `npm ci && npm run vendor` after changing package.json.
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const vendor = join(root, "app/static/vendor");
+const testVendor = join(root, "tests/browser/vendor");
 
 const files = {
   "chart.js/dist/chart.umd.min.js": "chart.js/chart.umd.min.js",
@@ -13,12 +15,26 @@ const files = {
   "@picocss/pico/LICENSE.md": "pico/LICENSE.md",
   "sortablejs/modular/sortable.esm.js": "sortablejs/sortable.esm.js",
   "sortablejs/LICENSE": "sortablejs/LICENSE",
+  "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
+  "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
+  "swagger-ui-dist/LICENSE": "swagger-ui/LICENSE",
+  "swagger-ui-dist/NOTICE": "swagger-ui/NOTICE",
+};
+// Test-only assets: the accessibility checker the browser tests inject into pages.
+const testFiles = {
+  "axe-core/axe.min.js": "axe.min.js",
+  "axe-core/LICENSE": "axe-core.LICENSE",
 };
 
-rmSync(vendor, { recursive: true, force: true });
-for (const [from, to] of Object.entries(files)) {
-  const target = join(vendor, to);
-  mkdirSync(dirname(target), { recursive: true });
-  copyFileSync(join(root, "node_modules", from), target);
-  console.log(`vendored ${from} -> app/static/vendor/${to}`);
+function copyAll(map, folder) {
+  rmSync(folder, { recursive: true, force: true });
+  for (const [from, to] of Object.entries(map)) {
+    const target = join(folder, to);
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(join(root, "node_modules", from), target);
+    console.log(`vendored ${from} -> ${target.slice(root.length)}`);
+  }
 }
+
+copyAll(files, vendor);
+copyAll(testFiles, testVendor);

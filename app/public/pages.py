@@ -13,6 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 from wtforms import Form as WTForm
 
+from app.extensions import db
 from app.fields import FieldError
 from app.fields import build_form_class
 from app.fields import needs_multipart
@@ -20,6 +21,7 @@ from app.fields import prefill_data
 from app.models import Form
 from app.models import FormVersion
 from app.services.submissions import specs_for
+from app.services.submissions import version_specs
 
 TOKEN_PLACEHOLDER = "__FORMYARD_ONE_TIME_TOKEN__"  # noqa: S105 (replaced per request)
 TOKEN_MAX_AGE = 7 * 24 * 3600
@@ -51,7 +53,6 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def render_form_page(
     form: Form,
-    version: FormVersion,
     *,
     embedded: bool,
     action: str,
@@ -61,18 +62,20 @@ def render_form_page(
 ) -> str:
     """The page with a fresh token. A plain page (no prefill, no errors) is rendered once per
     version and settings and then served from memory; only the token changes per request."""
-    plain = bound is None and not errors and not (query and _prefills(version, query))
-    key = (version.id, form.id, form.updated_at, embedded, action)
+    version_id = form.published_version_id
+    plain = bound is None and not errors and not (query and _prefills(version_id, query))
+    key = (version_id, form.id, form.updated_at, embedded, action)
     html = _cache.get(key) if plain else None
     if html is None:
+        version = db.session.get(FormVersion, version_id)
         html = _render(form, version, embedded, action, query, bound, errors or [])
         if plain:
             _remember(key, html)
     return html.replace(TOKEN_PLACEHOLDER, new_page_token(form), 1)
 
 
-def _prefills(version: FormVersion, query: MultiDict) -> bool:
-    return bool(prefill_data(specs_for(version), query))
+def _prefills(version_id: int, query: MultiDict) -> bool:
+    return bool(prefill_data(version_specs(version_id), query))
 
 
 def _render(form, version, embedded, action, query, bound, errors) -> str:

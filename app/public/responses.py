@@ -26,6 +26,7 @@ from app.services import forms as form_service
 from app.services.errors import DomainError
 from app.services.submissions import Accepted
 from app.services.submissions import SubmissionInvalid
+from app.services.submissions import fields_from_json
 
 PREFLIGHT_HEADERS = "Content-Type, Accept, X-Requested-With, Idempotency-Key"
 RESPONDED_COOKIE = "formyard_responded_{id}"
@@ -55,18 +56,8 @@ def submitted_fields() -> tuple[MultiDict, MultiDict]:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise DomainError("Send a JSON object of fields.", code="INVALID_JSON")
-        data = MultiDict()
-        for key, value in body.items():
-            for item in value if isinstance(value, list) else [value]:
-                data.add(str(key), "" if item is None else _json_text(item))
-        return data, MultiDict()
+        return fields_from_json(body), MultiDict()
     return request.form, request.files
-
-
-def _json_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def is_same_site() -> bool:
@@ -149,12 +140,11 @@ def invalid(form: Form, error: SubmissionInvalid, embedded: bool) -> Response:
             "public/invalid.html", errors=error.errors, embedded=embedded, back=request.referrer
         )
         return page(form, html, 422, embedded)
-    version = form_service.get_version(form.published_version_id)
     action = url_for(
         "public.submit_embedded_form" if embedded else "public.submit_form", slug=form.slug
     )
     html = render_form_page(
-        form, version, embedded=embedded, action=action, bound=error.form, errors=error.errors
+        form, embedded=embedded, action=action, bound=error.form, errors=error.errors
     )
     return page(form, html, 422, embedded)
 

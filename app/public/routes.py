@@ -8,9 +8,9 @@ from app.models import Availability
 from app.models import Form
 from app.public import bp
 from app.public import responses
+from app.public.cache import public_form
 from app.public.pages import idempotency_key_from_token
 from app.public.pages import render_form_page
-from app.services import forms as form_service
 from app.services.errors import DomainError
 from app.services.form_views import record_view
 from app.services.markdown import render_markdown
@@ -22,7 +22,7 @@ from app.services.submissions import submit
 
 
 def _form_or_404(slug: str) -> Form:
-    form = form_service.get_form_by_slug(slug)
+    form = public_form(slug)
     if form is None or form.in_trash:
         raise FormUnavailable(Availability.DELETED)
     return form
@@ -37,11 +37,13 @@ def submission_rate_key() -> str:
 
 
 @bp.get("/f/<slug>", provide_automatic_options=False)
+@limiter.exempt
 def show_form(slug: str):
     return _show(_form_or_404(slug), embedded=False)
 
 
 @bp.get("/f/<slug>/embed", provide_automatic_options=False)
+@limiter.exempt
 def show_embedded_form(slug: str):
     return _show(_form_or_404(slug), embedded=True)
 
@@ -55,10 +57,9 @@ def _show(form: Form, *, embedded: bool):
     if responses.already_responded(form):
         return _already_responded(form, embedded, 200)
     record_view(form.id)
-    version = form_service.get_version(form.published_version_id)
     endpoint = "public.submit_embedded_form" if embedded else "public.submit_form"
     action = url_for(endpoint, slug=form.slug)
-    html = render_form_page(form, version, embedded=embedded, action=action, query=request.args)
+    html = render_form_page(form, embedded=embedded, action=action, query=request.args)
     return responses.page(form, html, 200, embedded)
 
 

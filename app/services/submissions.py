@@ -34,6 +34,7 @@ from app.fields.upload import safe_filename
 from app.models import Availability
 from app.models import EndpointKey
 from app.models import Form
+from app.models import FormStatus
 from app.models import FormVersion
 from app.models import SpamReason
 from app.models import Submission
@@ -115,6 +116,22 @@ class Accepted:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+def fields_from_json(body: dict[str, Any]) -> MultiDict:
+    """A JSON object of answers as posted fields: a list gives a repeated name, null an empty
+    value, true and false their names, so JSON goes through the same validation as a page."""
+    data = MultiDict()
+    for key, value in body.items():
+        for item in value if isinstance(value, list) else [value]:
+            data.add(str(key), "" if item is None else _json_text(item))
+    return data
+
+
+def _json_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def check_can_submit(form: Form, context: SubmissionContext) -> None:
     """Raise unless ``form`` takes submissions from where this one comes from."""
     check_origin(form, context)
@@ -154,9 +171,9 @@ def submit(
     if form.is_endpoint:
         answers, uploads = _endpoint_answers(data, files, strict=True)
         return _store(form, None, answers, uploads, meta, context)
-    version = _published_version(form)
-    answers, uploads = _validated_answers(version, data, files)
-    return _store(form, version, answers, uploads, meta, context)
+    version_id = _published_version_id(form)
+    answers, uploads = _validated_answers(version_id, data, files)
+    return _store(form, version_id, answers, uploads, meta, context)
 
 
 def _find_duplicate(form: Form, key: str | None) -> Submission | None:
@@ -168,15 +185,14 @@ def _find_duplicate(form: Form, key: str | None) -> Submission | None:
     return db.session.scalar(query)
 
 
-def _published_version(form: Form) -> FormVersion:
-    version = db.session.get(FormVersion, form.published_version_id)
-    if version is None:
+def _published_version_id(form: Form) -> int:
+    if form.published_version_id is None or not version_specs(form.published_version_id):
         raise FormUnavailable(Availability.DRAFT)
-    return version
+    return form.published_version_id
 
 
-@lru_cache(maxsize=512)
-def version_specs(version_id: int, _number: int) -> tuple[FieldSpec, ...]:
+@lru_cache(maxsize=1024)
+def version_specs(version_id: int, _number: int | None = None) -> tuple[FieldSpec, ...]:
     """A version's fields, parsed once per process: versions never change once published, and
     their ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL)."""
     version = db.session.get(FormVersion, version_id)
@@ -195,9 +211,9 @@ def bind_form(specs: tuple[FieldSpec, ...], data: MultiDict, files: MultiDict) -
 
 
 def _validated_answers(
-    version: FormVersion, data: MultiDict, files: MultiDict
+    version_id: int, data: MultiDict, files: MultiDict
 ) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
-    specs = specs_for(version)
+    specs = version_specs(version_id)
     bound = bind_form(specs, data, files)
     if not bound.validate():
         raise SubmissionInvalid(collect_errors(bound), bound)
@@ -296,7 +312,7 @@ def _is_email(value: str) -> bool:
 
 def _store(
     form: Form,
-    version: FormVersion | None,
+    version_id: int | None,
     answers: dict[str, Any],
     uploads: dict[str, UploadedFile],
     meta: dict[str, Any],
@@ -310,7 +326,7 @@ def _store(
         stored_answers[key] = storage.save_upload(form.id, key, upload)
     submission = Submission(
         form_id=form.id,
-        version_id=version.id if version else None,
+        version_id=version_id,
         answers=stored_answers,
         meta=meta,
         created_at=now,
@@ -325,7 +341,7 @@ def _store(
             [ref["file_id"] for ref in _references(stored_answers, uploads)], submission.id
         )
         if spam is None:
-            _count_submission(form, now)
+            _count_submission(form, now, check_open=True)
             submission_accepted.send(form, submission=submission)
         if form.is_endpoint:
             _remember_endpoint_keys(form.id, [*answers, *uploads], now)
@@ -347,12 +363,20 @@ def _references(answers: dict[str, Any], uploads: dict[str, UploadedFile]) -> li
     return [answers[key] for key in uploads]
 
 
-def _count_submission(form: Form, now) -> None:
-    """Count the submission, refusing it atomically when the form is already full."""
+def _count_submission(form: Form, now, *, check_open: bool = False) -> None:
+    """Count the submission, refusing it atomically when the form is full, and with
+    ``check_open`` also when it closed, expired or went to the trash: the form's settings may
+    come from a cache a moment old, the row in this statement cannot."""
+    conditions = [(Form.max_responses.is_(None)) | (Form.submission_count < Form.max_responses)]
+    if check_open:
+        conditions += [
+            Form.status == FormStatus.OPEN,
+            Form.deleted_at.is_(None),
+            Form.closes_at.is_(None) | (Form.closes_at > now),
+        ]
     statement = (
         update(Form)
-        .where(Form.id == form.id)
-        .where((Form.max_responses.is_(None)) | (Form.submission_count < Form.max_responses))
+        .where(Form.id == form.id, *conditions)
         # updated_at is named so its onupdate does not fire: a submission is not an edit.
         .values(
             submission_count=Form.submission_count + 1,
@@ -362,7 +386,11 @@ def _count_submission(form: Form, now) -> None:
         .execution_options(synchronize_session=False)
     )
     if db.session.execute(statement).rowcount == 0:
-        raise FormUnavailable(Availability.FULL)
+        db.session.refresh(form)  # why not: read the row as it is now
+        availability = form.availability(now)
+        raise FormUnavailable(
+            Availability.FULL if availability == Availability.OPEN else availability
+        )
 
 
 def _remember_endpoint_keys(form_id: int, keys: list[str], now) -> None:

@@ -22,12 +22,15 @@ function describe(input, messageId, on) {
   else target.removeAttribute("aria-describedby");
 }
 
-function checkField(input) {
+// Messages appear when a field is left, and go away while it is being corrected (on input or
+// change): removing one on leaving would move everything below under a click in progress.
+function checkField(input, { clearOnly = false } = {}) {
   const container = input.closest("[data-field]");
   if (!container || input.type === "hidden") return;
   const id = (input.closest("fieldset") || input).id;
   const message = input.validity.valid ? "" : input.validationMessage;
   const inputs = container.querySelectorAll("input, select, textarea");
+  if (message && clearOnly) return;
   if (message) {
     const element = errorElement(container, id);
     element.textContent = message;
@@ -47,6 +50,11 @@ if (form) {
   form.addEventListener("focusout", (event) => {
     if (event.target.matches("input, select, textarea")) checkField(event.target);
   });
+  for (const type of ["input", "change"]) {
+    form.addEventListener(type, (event) => {
+      if (event.target.matches("input, select, textarea")) checkField(event.target, { clearOnly: true });
+    });
+  }
   // A double click must not send twice; the server also recognises the repeated token.
   form.addEventListener("submit", () => {
     const button = form.querySelector("button[type=submit]");

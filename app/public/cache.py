@@ -1,0 +1,61 @@
+"""The forms respondents reach, cached per process for a moment.
+
+A public page or post needs the form's settings, which change rarely; reading them from the
+database on every request would cost more than the rest of a page served from memory. Entries
+live ``PUBLIC_FORM_TTL`` seconds and are dropped at once when this process changes a form, so
+another process sees a change within that time. Posts re-check what matters (open, deadline,
+maximum) atomically when they count the submission.
+"""
+
+from __future__ import annotations
+
+import time
+from threading import Lock
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Form
+from app.signals import submission_accepted
+
+_entries: dict[str, tuple[float, Form | None]] = {}
+_lock = Lock()
+
+
+def public_form(slug: str) -> Form | None:
+    """The form at ``slug``, attached to this request's session without a query when cached."""
+    ttl = current_app.config["PUBLIC_FORM_TTL"]
+    now = time.monotonic()
+    cached = _entries.get(slug)
+    if cached is None or now - cached[0] > ttl:
+        form = db.session.scalar(select(Form).where(Form.slug == slug))
+        if form is not None:
+            db.session.expunge(form)
+        cached = (now, form)
+        with _lock:
+            _entries[slug] = cached
+    form = cached[1]
+    return None if form is None else db.session.merge(form, load=False)
+
+
+def forget(slug: str | None = None) -> None:
+    with _lock:
+        if slug is None:
+            _entries.clear()
+        else:
+            _entries.pop(slug, None)
+
+
+@submission_accepted.connect
+def _submission_counted(form: Form, **_extra: object) -> None:
+    # The count decides availability only for a form with a maximum.
+    if form.max_responses is not None:
+        forget(form.slug)
+
+
+@event.listens_for(Form, "after_update")
+@event.listens_for(Form, "after_delete")
+def _form_changed(_mapper, _connection, form: Form) -> None:
+    forget()  # a slug may have changed too: start afresh
