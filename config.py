@@ -106,7 +106,7 @@ class BaseConfig:
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
 
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "") or (
-            self.REDIS_URL or "memory://"
+            self.REDIS_URL or "formyard-memory://"
         )
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "formyard:")
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -195,7 +195,7 @@ class TestingConfig(DevelopmentConfig):
     def __init__(self) -> None:
         super().__init__()
         self.SECRET_KEY = "testing-secret-key-that-is-long-enough-0123456789"  # noqa: S105
-        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.RATELIMIT_STORAGE_URI = "formyard-memory://"
         self.TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
         # Tests opt in to loopback receivers, so the refusals are what they see by default.
         self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)

@@ -9,6 +9,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app import ratelimit  # noqa: F401  (registers the formyard-memory:// storage)
+
 # Named constraints keep migrations reviewable and let SQLite's batch mode alter tables.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
