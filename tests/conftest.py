@@ -92,10 +92,14 @@ def app(database_url):
 
 def clear_process_caches() -> None:
     """Caches keyed by row ids; each test's fresh database starts its ids again."""
+    from app.public import cache
     from app.public.pages import clear_cache
+    from app.services.deliveries import forget_delivery_targets
     from app.services.submissions import version_specs
 
     clear_cache()
+    cache.forget()
+    forget_delivery_targets()
     version_specs.cache_clear()
 
 

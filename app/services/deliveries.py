@@ -3,19 +3,64 @@ if the process dies right after answering, nothing is lost; if storing fails, no
 
 from __future__ import annotations
 
+import time
+
+from sqlalchemy import event
+from sqlalchemy import exists
+from sqlalchemy import select
+
 from app.extensions import db
 from app.models import Form
+from app.models import FormNotification
 from app.models import FormVersion
 from app.models import Submission
+from app.models import WebhookEndpoint
 from app.services import notifications
 from app.services import webhooks
 from app.services.answer_sheet import answer_sheet
 from app.signals import submission_accepted
 
+# Whether a form has anything to send, per process, for a moment: most forms have no
+# recipients or webhooks, and their submissions should not pay two queries to learn it.
+# Changes made in this process clear it at once; other processes see them within the TTL.
+TARGETS_TTL = 2.0
+_targets: dict[int, tuple[float, bool]] = {}
+
+
+def has_delivery_targets(form_id: int) -> bool:
+    now = time.monotonic()
+    cached = _targets.get(form_id)
+    if cached is not None and now - cached[0] < TARGETS_TTL:
+        return cached[1]
+    found = db.session.scalar(
+        select(
+            exists().where(FormNotification.form_id == form_id)
+            | exists().where(WebhookEndpoint.form_id == form_id, WebhookEndpoint.enabled.is_(True))
+        )
+    )
+    _targets[form_id] = (now, bool(found))
+    return bool(found)
+
+
+def forget_delivery_targets() -> None:
+    _targets.clear()
+
+
+@event.listens_for(FormNotification, "after_insert")
+@event.listens_for(FormNotification, "after_update")
+@event.listens_for(FormNotification, "after_delete")
+@event.listens_for(WebhookEndpoint, "after_insert")
+@event.listens_for(WebhookEndpoint, "after_update")
+@event.listens_for(WebhookEndpoint, "after_delete")
+def _targets_changed(_mapper, _connection, target) -> None:
+    _targets.pop(target.form_id, None)
+
 
 def queue_submission_deliveries(form: Form, submission: Submission) -> None:
     """Emails to the form's recipients, the optional reply, and one call per enabled webhook.
     Adds rows to the current transaction and never commits: the submission service does."""
+    if not has_delivery_targets(form.id):
+        return
     version = db.session.get(FormVersion, submission.version_id) if submission.version_id else None
     sheet = answer_sheet(form, version, submission)
     notifications.queue_submission_emails(form, version, submission, sheet)
