@@ -24,6 +24,7 @@ from app.public.pages import render_form_page
 from app.security import CONTENT_SECURITY_POLICY
 from app.services import forms as form_service
 from app.services.errors import DomainError
+from app.services.errors import Throttled
 from app.services.submissions import Accepted
 from app.services.submissions import SubmissionInvalid
 from app.services.submissions import fields_from_json
@@ -219,6 +220,12 @@ def _drain_request_body() -> None:
 def _form_of_request() -> Form | None:
     slug = (request.view_args or {}).get("slug")
     return form_service.get_form_by_slug(slug) if slug else None
+
+
+def throttled(form: Form, exception: Throttled) -> Response:
+    response = error(429, ERROR_CODES[429], exception.message)
+    response.headers["Retry-After"] = str(exception.retry_after)
+    return response
 
 
 def endpoint_get(form: Form) -> Response:

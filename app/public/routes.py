@@ -1,9 +1,7 @@
-from flask import current_app
 from flask import request
 from flask import url_for
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import limiter
 from app.models import Availability
 from app.models import Form
 from app.public import bp
@@ -11,7 +9,9 @@ from app.public import responses
 from app.public.cache import public_form
 from app.public.pages import idempotency_key_from_token
 from app.public.pages import render_form_page
+from app.services import throttle
 from app.services.errors import DomainError
+from app.services.errors import Throttled
 from app.services.form_views import record_view
 from app.services.markdown import render_markdown
 from app.services.submissions import AlreadyResponded
@@ -28,22 +28,12 @@ def _form_or_404(slug: str) -> Form:
     return form
 
 
-def submission_rate_limit() -> str:
-    return current_app.config["SUBMISSION_RATE_LIMIT"]
-
-
-def submission_rate_key() -> str:
-    return f"submit:{request.remote_addr}:{request.view_args.get('slug', '')}"
-
-
 @bp.get("/f/<slug>", provide_automatic_options=False)
-@limiter.exempt
 def show_form(slug: str):
     return _show(_form_or_404(slug), embedded=False)
 
 
 @bp.get("/f/<slug>/embed", provide_automatic_options=False)
-@limiter.exempt
 def show_embedded_form(slug: str):
     return _show(_form_or_404(slug), embedded=True)
 
@@ -68,25 +58,22 @@ def _already_responded(form: Form, embedded: bool, status: int):
     return responses.message_page(form, "You have already responded", message, status, embedded)
 
 
-# One budget per address and form, whether it posts to the page or to the embed.
-submission_limit = limiter.shared_limit(
-    submission_rate_limit, scope="public-submit", key_func=submission_rate_key
-)
-
-
 @bp.post("/f/<slug>", provide_automatic_options=False)
-@submission_limit
 def submit_form(slug: str):
     return _submit(_form_or_404(slug), embedded=False)
 
 
 @bp.post("/f/<slug>/embed", provide_automatic_options=False)
-@submission_limit
 def submit_embedded_form(slug: str):
     return _submit(_form_or_404(slug), embedded=True)
 
 
 def _submit(form: Form, *, embedded: bool):
+    # One budget per address and form, whether it posts to the page or to the embed.
+    try:
+        throttle.ensure_submission_allowed(request.remote_addr or "", form.slug)
+    except Throttled as error:
+        return responses.throttled(form, error)
     data, files = responses.submitted_fields()
     context = SubmissionContext(
         origin=request.headers.get("Origin"),

@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 from flask import current_app
+from sqlalchemy import bindparam
 from sqlalchemy import select
-from sqlalchemy import update
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +39,7 @@ from app.models import FormStatus
 from app.models import FormVersion
 from app.models import SpamReason
 from app.models import Submission
+from app.models.types import UTCDateTime
 from app.models.types import utcnow
 from app.services import storage
 from app.services.errors import DomainError
@@ -363,29 +365,30 @@ def _references(answers: dict[str, Any], uploads: dict[str, UploadedFile]) -> li
     return [answers[key] for key in uploads]
 
 
+# Written out once: this runs for every submission, and building it from column expressions
+# each time cost more than executing it. last_submission_at keeps the later of the two times
+# (a rescued spam submission may be older); updated_at is not touched, as a count is no edit.
+_COUNT_SQL = """
+UPDATE forms
+SET submission_count = submission_count + 1,
+    last_submission_at = CASE
+        WHEN last_submission_at IS NULL OR last_submission_at < :now THEN :now
+        ELSE last_submission_at END
+WHERE id = :form_id AND (max_responses IS NULL OR submission_count < max_responses)
+"""
+_COUNT_IF_FULL = text(_COUNT_SQL).bindparams(bindparam("now", type_=UTCDateTime()))
+_COUNT_IF_OPEN = text(
+    _COUNT_SQL
+    + " AND status = :open AND deleted_at IS NULL AND (closes_at IS NULL OR closes_at > :now)"
+).bindparams(bindparam("now", type_=UTCDateTime()), open=FormStatus.OPEN.value)
+
+
 def _count_submission(form: Form, now, *, check_open: bool = False) -> None:
     """Count the submission, refusing it atomically when the form is full, and with
     ``check_open`` also when it closed, expired or went to the trash: the form's settings may
     come from a cache a moment old, the row in this statement cannot."""
-    conditions = [(Form.max_responses.is_(None)) | (Form.submission_count < Form.max_responses)]
-    if check_open:
-        conditions += [
-            Form.status == FormStatus.OPEN,
-            Form.deleted_at.is_(None),
-            Form.closes_at.is_(None) | (Form.closes_at > now),
-        ]
-    statement = (
-        update(Form)
-        .where(Form.id == form.id, *conditions)
-        # updated_at is named so its onupdate does not fire: a submission is not an edit.
-        .values(
-            submission_count=Form.submission_count + 1,
-            last_submission_at=now,
-            updated_at=Form.updated_at,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if db.session.execute(statement).rowcount == 0:
+    statement = _COUNT_IF_OPEN if check_open else _COUNT_IF_FULL
+    if db.session.execute(statement, {"form_id": form.id, "now": now}).rowcount == 0:
         db.session.refresh(form)  # why not: read the row as it is now
         availability = form.availability(now)
         raise FormUnavailable(

@@ -57,3 +57,25 @@ def record_login_failure(email: str, address: str) -> None:
             limiter.limiter.hit(limit, key)
     except Exception:
         log.warning("login throttle storage unavailable; failure not counted", exc_info=True)
+
+
+def ensure_submission_allowed(address: str, form_slug: str) -> None:
+    """Count a submission from ``address`` to the form; raise Throttled over the form limit.
+
+    Checked here rather than by a route decorator: it is one storage call on the hottest path.
+    When the storage is down, submissions are still accepted (and the failure is logged).
+    """
+    limit = parse(current_app.config["SUBMISSION_RATE_LIMIT"])
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    key = f"{prefix}submissions/{form_slug}/{address}"
+    try:
+        if limiter.limiter.hit(limit, key):
+            return
+        reset_at, _remaining = limiter.limiter.get_window_stats(limit, key)
+    except Exception:
+        log.warning("rate limit storage unavailable; submission not limited", exc_info=True)
+        return
+    raise Throttled(
+        "Too many requests. Please wait a moment and try again.",
+        retry_after=max(1, int(reset_at - time.time())),
+    )
