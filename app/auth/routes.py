@@ -47,10 +47,10 @@ def lead_to_setup_until_owner_exists():
 @bp.before_app_request
 def lead_to_password_change():
     if (
-        current_user.is_authenticated
-        and current_user.must_change_password
+        request.blueprint not in SETUP_EXEMPT_BLUEPRINTS
         and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS
-        and request.blueprint not in SETUP_EXEMPT_BLUEPRINTS
+        and current_user.is_authenticated
+        and current_user.must_change_password
     ):
         flash("Choose a new password to go on.", "info")
         return redirect(url_for("account.change_password"))

@@ -24,8 +24,9 @@ _entries: dict[str, tuple[float, Form | None]] = {}
 _lock = Lock()
 
 
-def public_form(slug: str) -> Form | None:
-    """The form at ``slug``, attached to this request's session without a query when cached."""
+def public_form(slug: str, *, attach: bool = True) -> Form | None:
+    """The form at ``slug``, without a query when cached. ``attach`` puts a copy in this
+    request's session (a post writes with it); a page only reads, so it skips that."""
     ttl = current_app.config["PUBLIC_FORM_TTL"]
     now = time.monotonic()
     cached = _entries.get(slug)
@@ -37,7 +38,9 @@ def public_form(slug: str) -> Form | None:
         with _lock:
             _entries[slug] = cached
     form = cached[1]
-    return None if form is None else db.session.merge(form, load=False)
+    if form is None or not attach:
+        return form
+    return db.session.merge(form, load=False)
 
 
 def forget(slug: str | None = None) -> None:
