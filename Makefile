@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 	APP_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.dev-installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
