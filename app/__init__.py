@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     register_deliveries(app)
+    register_summaries()
     return app
 
 
@@ -60,6 +61,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.account import bp as account_bp
+    from app.api import init_app as register_api
     from app.auth import bp as auth_bp
     from app.builder import bp as builder_bp
     from app.dashboard import bp as dashboard_bp
@@ -78,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(builder_bp, url_prefix="/forms")
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(users_bp, url_prefix="/users")
+    register_api(app)
 
 
 def register_hooks(app: Flask) -> None:
@@ -94,6 +97,12 @@ def register_commands(app: Flask) -> None:
     from app import cli
 
     cli.init_app(app)
+
+
+def register_summaries() -> None:
+    from app.services import rollups
+
+    rollups.connect_receivers()
 
 
 def register_deliveries(app: Flask) -> None:

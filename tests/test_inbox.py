@@ -17,6 +17,7 @@ from app.models import FormViewCount
 from app.models import Role
 from app.models import Submission
 from app.services import forms
+from app.services import rollups
 from app.services import storage
 from app.services import submissions as submission_service
 from app.services.form_views import flush_views
@@ -81,8 +82,13 @@ def add_submission(
             **flags,
         )
         db.session.add(submission)
+        db.session.flush()
         if not submission.is_spam:
             form.submission_count += 1
+            # What the summary counts, as the submission_accepted receiver counts it.
+            rollups.count_submissions(
+                form_id, [submission] if rollups.is_counted(submission) else [], 1
+            )
         db.session.commit()
         return submission.id
 

@@ -8,11 +8,20 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import delete
+from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import Form
 from app.models import Role
+from app.models import Submission
+from app.models import SummaryRollup
+from app.models.types import utcnow
+from app.services import rollups
+from app.services import seeding
+from app.services import submissions
 from app.services import summaries
+from app.services import triage
 from app.services.form_views import add_view_counts
 from tests.test_inbox import add_submission
 from tests.test_inbox import fresh_caches  # noqa: F401 -- an autouse fixture
@@ -31,13 +40,17 @@ ANSWERS = [
 
 
 @pytest.fixture
-def summarized(app, owner):
+def answered(app, owner) -> tuple[int, list[int]]:
+    """The survey with the ANSWERS (a day apart), and submissions the summary leaves out."""
     form_id = make_survey(app)
+    ids = []
     for days_ago, (size, topics, stars, nps, age, agree, message) in enumerate(ANSWERS):
         answers = {"name": "X", "size": size, "topics": topics, "stars": stars, "nps": nps}
         answers |= {"age": age, "agree": agree, "message": message}
         answers = {key: value for key, value in answers.items() if value is not None}
-        add_submission(app, form_id, answers, at=NOW - timedelta(days=days_ago, hours=1))
+        ids.append(
+            add_submission(app, form_id, answers, at=NOW - timedelta(days=days_ago, hours=1))
+        )
     # Not counted: spam, trash, and one older than the period.
     add_submission(app, form_id, {"size": "s"}, at=NOW, is_spam=True)
     add_submission(app, form_id, {"size": "s"}, at=NOW, deleted_at=NOW)
@@ -45,8 +58,21 @@ def summarized(app, owner):
     with app.app_context():
         hour = NOW.replace(minute=0) - timedelta(hours=1)
         add_view_counts({(form_id, hour): 12, (form_id, hour - timedelta(days=1)): 8})
+    return form_id, ids
+
+
+def summary_of(
+    app, form_id: int, days: int = 30, zone: str = "UTC", now: datetime = NOW
+) -> summaries.Summary:
+    with app.app_context():
         form = db.session.get(Form, form_id)
-        result = summaries.summarize(form, 30, ZoneInfo("UTC"), now=NOW)
+        return summaries.summarize(form, days, ZoneInfo(zone), now=now)
+
+
+@pytest.fixture
+def summarized(app, answered):
+    form_id, _ids = answered
+    result = summary_of(app, form_id)
     return form_id, {question.key: question for question in result.questions}, result
 
 
@@ -149,3 +175,171 @@ def test_summary_page_draws_charts_with_their_numbers(app, summarized):
         assert f'<table class="chart-table" id="chart-{chart}-table">' in html, chart
     assert '<tr><th scope="row">Medium</th><td>0</td></tr>' in html
     assert "vendor/chart.js/chart.umd.min.js" in html
+
+
+# --- the rollups behind the summary, as submissions come and go ---------------------------------
+
+
+def test_a_submission_sent_through_the_form_is_counted_in_its_own_transaction(app, owner):
+    form_id = make_survey(app)
+    data = MultiDict(
+        [("name", "Ann"), ("size", "m"), ("topics", "art"), ("topics", "books"), ("age", "33")]
+    )
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        context = submissions.SubmissionContext()
+        submissions.submit(form, data, MultiDict(), context)
+        # Caught by the honeypot: stored as spam, not counted.
+        submissions.submit(
+            form, MultiDict([("name", "Bot"), ("_gotcha", "x")]), MultiDict(), context
+        )
+        result = summaries.summarize(form, 30, ZoneInfo("UTC"), now=utcnow())
+    questions = {question.key: question for question in result.questions}
+    assert result.per_day[-1].submissions == 1 and result.submissions == 1
+    assert questions["size"].bars == [("Small", 0), ("Medium", 1), ("Large", 0)]
+    assert questions["topics"].bars == [("art", 1), ("books", 1), ("cinema", 0)]
+    assert (questions["age"].answered, questions["age"].median) == (1, 33)
+    assert questions["name"].answered == 1 and questions["message"].answered == 0
+
+
+def test_spam_leaves_every_aggregate_as_if_it_had_never_come(app, answered):
+    form_id, ids = answered
+    with app.app_context():
+        triage.mark_spam(db.session.get(Form, form_id), db.session.get(Submission, ids[0]))
+    result = summary_of(app, form_id)
+    questions = {question.key: question for question in result.questions}
+    # ANSWERS without its first row, counted by hand.
+    assert [point.submissions for point in result.per_day[-5:]] == [1, 1, 1, 1, 0]
+    assert result.submissions == 4 and result.completion_rate == pytest.approx(4 / 20)
+    assert questions["size"].bars == [("Small", 0), ("Medium", 2), ("Large", 1)]
+    assert questions["size"].answered == 3
+    assert questions["topics"].bars == [("art", 2), ("books", 2), ("cinema", 1)]
+    assert questions["agree"].bars == [("Yes", 2), ("No", 1)]
+    stars = questions["stars"]
+    assert stars.bars == [("1", 0), ("2", 1), ("3", 0), ("4", 2), ("5", 0)]
+    assert (stars.answered, stars.mean, stars.median) == (3, pytest.approx(10 / 3), 4)
+    nps = questions["nps"]
+    # 9 promotes, 7 is passive, 3 and 0 detract: (1 - 2) / 4.
+    assert (nps.promoters, nps.passives, nps.detractors, nps.nps) == (1, 1, 2, -25)
+    assert (nps.mean, nps.median) == (4.75, 5.0)
+    age = questions["age"]
+    assert (age.answered, age.mean, age.median) == (3, pytest.approx(101 / 3), 30)
+    assert age.bars == [("30", 2), ("41", 1)]
+    assert (questions["message"].answered, questions["name"].answered) == (2, 4)
+
+
+def test_not_spam_trash_and_restore_move_the_summary_back_and_forth(app, answered):
+    form_id, ids = answered
+    before = summary_of(app, form_id)
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        triage.mark_spam(form, db.session.get(Submission, ids[0]))
+    as_spam = summary_of(app, form_id)
+    assert as_spam != before
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        triage.mark_not_spam(form, db.session.get(Submission, ids[0]))
+    assert summary_of(app, form_id) == before
+    with app.app_context():
+        triage.trash(db.session.get(Submission, ids[0]))
+        # Twice: the second finds it in the trash already and changes nothing.
+        triage.trash(db.session.get(Submission, ids[0]))
+    assert summary_of(app, form_id) == as_spam
+    with app.app_context():
+        # In the trash and then spam: it stays uncounted, and "not spam" does not count it.
+        form = db.session.get(Form, form_id)
+        triage.mark_spam(form, db.session.get(Submission, ids[0]))
+        triage.mark_not_spam(form, db.session.get(Submission, ids[0]))
+    assert summary_of(app, form_id) == as_spam
+    with app.app_context():
+        triage.restore(db.session.get(Submission, ids[0]))
+    assert summary_of(app, form_id) == before
+
+
+@pytest.mark.parametrize(("action", "undo"), [("spam", "not_spam"), ("trash", "restore")])
+def test_bulk_actions_move_the_summary_and_back(app, answered, action, undo):
+    form_id, ids = answered
+    before = summary_of(app, form_id)
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        assert triage.apply_bulk(form, action, [ids[:2], ids[:1]]) == 2
+    moved = summary_of(app, form_id)
+    assert moved.submissions == 3
+    assert {q.key: q.answered for q in moved.questions}["topics"] == 2
+    with app.app_context():
+        assert rollups.rebuild(form_id) == 4  # and the 40-day-old one
+    assert summary_of(app, form_id) == moved
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        assert triage.apply_bulk(form, undo, [ids[:2]]) == 2
+    assert summary_of(app, form_id) == before
+
+
+def test_purging_the_trash_leaves_the_summary_alone(app, answered):
+    form_id, _ids = answered
+    before = summary_of(app, form_id)
+    with app.app_context():
+        assert triage.purge_trash(now=utcnow() + timedelta(days=400)) == 1
+    assert summary_of(app, form_id) == before
+
+
+def test_rebuild_summaries_recounts_from_the_stored_rows(app, answered, runner):
+    form_id, _ids = answered
+    before = summary_of(app, form_id)
+    with app.app_context():
+        db.session.execute(delete(SummaryRollup))
+        db.session.commit()
+    assert summary_of(app, form_id).submissions == 0
+    result = runner.invoke(args=["submissions", "rebuild-summaries", "survey"])
+    assert result.exit_code == 0, result.output
+    assert f"Form {form_id}: counted 6 submissions" in result.output  # 5 and the 40-day-old one
+    assert summary_of(app, form_id) == before
+    assert runner.invoke(args=["submissions", "rebuild-summaries"]).exit_code == 0
+    assert summary_of(app, form_id) == before
+
+
+def test_the_first_partial_day_of_a_zone_is_counted_from_its_rows(app, owner):
+    form_id = make_survey(app)
+    # In Tokyo (UTC+9) the 30 days start at 15:00 UTC the day before their first date.
+    start = datetime(2025, 5, 31, 15, 0, tzinfo=UTC)
+    add_submission(app, form_id, {"size": "l", "age": 70}, at=start + timedelta(minutes=30))
+    add_submission(app, form_id, {"size": "s", "age": 10}, at=start - timedelta(minutes=30))
+    add_submission(app, form_id, {"size": "m", "age": 40}, at=NOW)
+    tokyo = summary_of(app, form_id, zone="Asia/Tokyo")
+    questions = {question.key: question for question in tokyo.questions}
+    assert tokyo.per_day[0].day.isoformat() == "2025-06-01"
+    assert (tokyo.per_day[0].submissions, tokyo.submissions) == (1, 2)
+    assert questions["size"].bars == [("Small", 0), ("Medium", 1), ("Large", 1)]
+    assert (questions["age"].mean, questions["age"].median) == (55, 55)
+    utc = {question.key: question for question in summary_of(app, form_id, days=90).questions}
+    assert utc["size"].bars == [("Small", 1), ("Medium", 1), ("Large", 1)]
+
+
+def test_many_decimals_have_an_exact_mean_and_a_median_within_one_percent(app, owner):
+    form_id = make_survey(app, [{"key": "price", "type": "number", "label": "Price"}], "prices")
+    prices = [round(100 + n * 0.37, 2) for n in range(101)]  # 100.0 to 137.0, 5 digits
+    for price in prices:
+        add_submission(app, form_id, {"price": price}, at=NOW)
+    price = summary_of(app, form_id).questions[0]
+    assert price.answered == 101
+    assert price.mean == pytest.approx(sum(prices) / 101)
+    assert price.median == pytest.approx(sorted(prices)[50], rel=0.01)
+    assert price.bars[0][0] == "100 to 103.7"
+    assert sum(count for _label, count in price.bars) == 101
+
+
+def test_seeded_rollups_are_what_a_rebuild_counts(app, owner):
+    form_id = make_survey(app)
+    with app.app_context():
+        seeding.seed_submissions(db.session.get(Form, form_id), 400, days=60)
+    now = utcnow()
+    seeded = summary_of(app, form_id, days=90, zone="Europe/Paris", now=now)
+    assert seeded.submissions > 350
+    with app.app_context():
+        rollups.rebuild(form_id)
+    rebuilt = summary_of(app, form_id, days=90, zone="Europe/Paris", now=now)
+    assert [p.submissions for p in rebuilt.per_day] == [p.submissions for p in seeded.per_day]
+    for ours, theirs in zip(seeded.questions, rebuilt.questions, strict=True):
+        assert (ours.key, ours.answered, ours.bars) == (theirs.key, theirs.answered, theirs.bars)
+        assert ours.mean == pytest.approx(theirs.mean)
+        assert ours.median == pytest.approx(theirs.median)

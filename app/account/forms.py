@@ -2,13 +2,17 @@ from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
+from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
+from app.models import TokenScope
 from app.services.passwords import MAX_PASSWORD_LENGTH
+from app.services.tokens import MAX_NAME_CHARS
 
 
 class ProfileForm(FlaskForm):
@@ -32,4 +36,21 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(
         "Repeat new password",
         validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")],
+    )
+
+
+class NewTokenForm(FlaskForm):
+    name = StringField(
+        "Token name",
+        description="Where it will be used, such as: CRM sync.",
+        validators=[DataRequired(), Length(max=MAX_NAME_CHARS)],
+    )
+    scope = RadioField(
+        "Scope",
+        description="A token never does more than your role allows.",
+        choices=[
+            SelectChoice(TokenScope.READ.value, "Read"),
+            SelectChoice(TokenScope.WRITE.value, "Read and write"),
+        ],
+        default=TokenScope.READ.value,
     )

@@ -1,12 +1,15 @@
 from flask import flash
 from flask import redirect
+from flask import render_template
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_user
 
 from app.account import bp
 from app.account.forms import ChangePasswordForm
+from app.account.forms import NewTokenForm
 from app.account.forms import ProfileForm
+from app.services import tokens
 from app.services import users
 from app.services.errors import DomainError
 from app.views import add_domain_error
@@ -25,7 +28,12 @@ def profile():
         else:
             flash("Your settings are saved.", "success")
             return redirect(url_for("account.profile"), 303)
-    return render_form_page("account/profile.html", form)
+    return render_form_page(
+        "account/profile.html",
+        form,
+        token_form=NewTokenForm(formdata=None),
+        tokens=tokens.list_tokens(user),
+    )
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -43,3 +51,36 @@ def change_password():
             flash("Your password is changed. Other sessions were signed out.", "success")
             return redirect(url_for("account.profile"), 303)
     return render_form_page("account/password.html", form)
+
+
+@bp.post("/tokens")
+def create_token():
+    user = current_user._get_current_object()
+    token_form = NewTokenForm()
+    if token_form.validate_on_submit():
+        try:
+            token, value = tokens.create_token(user, token_form.name.data, token_form.scope.data)
+        except DomainError as error:
+            add_domain_error(token_form, error)
+        else:
+            # Shown in this answer only: never in a redirect, a flash message or the session.
+            return render_template("account/token_created.html", token=token, value=value), 201
+    page = render_template(
+        "account/profile.html",
+        form=ProfileForm(obj=user, formdata=None),
+        token_form=token_form,
+        tokens=tokens.list_tokens(user),
+    )
+    return page, 422
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):
+    try:
+        token = tokens.get_token_for(current_user, token_id)
+    except DomainError:
+        flash("That token no longer exists.", "error")
+    else:
+        tokens.revoke_token(token)
+        flash(f"Revoked the token \u201c{token.name}\u201d. It no longer works.", "success")
+    return redirect(url_for("account.profile", _anchor="tokens"), 303)

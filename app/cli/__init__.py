@@ -4,6 +4,7 @@ from flask import Flask
 
 from app.cli.forms import forms_cli
 from app.cli.submissions import submissions_cli
+from app.cli.tokens import tokens_cli
 from app.cli.users import users_cli
 from app.cli.worker import worker_command
 
@@ -12,4 +13,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(forms_cli)
     app.cli.add_command(submissions_cli)
+    app.cli.add_command(tokens_cli)
     app.cli.add_command(worker_command)

@@ -11,6 +11,7 @@ from wtforms.fields import SelectMultipleField
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
+from app.fields.base import CellFunction
 from app.fields.base import ExportContext
 from app.fields.base import FieldType
 from app.fields.base import escape_formula
@@ -106,6 +107,15 @@ class SingleChoice(FieldType):
     def display(self, value: Any, spec: FieldSpec) -> str:
         return choice_labels(spec).get(value, str(value))
 
+    def csv_cell_function(self, spec: FieldSpec, context: ExportContext) -> CellFunction:
+        cells = {value: escape_formula(label) for value, label in choice_labels(spec).items()}
+
+        def cell(value: Any) -> str:
+            found = cells.get(value)
+            return escape_formula(str(value)) if found is None else found
+
+        return cell
+
 
 class Dropdown(SingleChoice):
     name = "dropdown"
@@ -175,6 +185,10 @@ class MultipleChoice(FieldType):
     def csv_cell(self, value: Any, spec: FieldSpec, context: ExportContext) -> str:
         labels = choice_labels(spec)
         return escape_formula("; ".join(labels.get(item, str(item)) for item in value))
+
+    def csv_cell_function(self, spec: FieldSpec, context: ExportContext) -> CellFunction:
+        labels = choice_labels(spec)
+        return lambda value: escape_formula("; ".join([labels.get(i, str(i)) for i in value]))
 
     def json_value(self, value: Any, spec: FieldSpec, context: ExportContext) -> Any:
         return list(value)

@@ -3,15 +3,12 @@ summary. Every object is loaded for the user and the action (read or edit) on th
 
 from __future__ import annotations
 
-from io import BytesIO
-
 from flask import Response
 from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import send_file
 from flask import stream_with_context
 from flask import url_for
 from flask_login import current_user
@@ -43,6 +40,7 @@ from app.services import triage
 from app.services.errors import DomainError
 from app.services.errors import NotAllowed
 from app.services.errors import NotFound
+from app.views import file_download
 
 
 @bp.context_processor
@@ -200,13 +198,4 @@ def summary(form_id: int):
 def download_file(form_id: int, file_id: str):
     """An uploaded file, always as a download: a respondent's file never runs in our origin."""
     form = forms.get_form_for(current_user, form_id, "read")
-    stored = storage.get_file(form.id, file_id)
-    response = send_file(
-        BytesIO(storage.read_file(stored)),
-        mimetype=stored.content_type,
-        as_attachment=True,
-        download_name=stored.filename,
-        max_age=0,
-    )
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return file_download(storage.get_file(form.id, file_id))

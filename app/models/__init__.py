@@ -15,13 +15,17 @@ from app.models.form import FormKind
 from app.models.form import FormStatus
 from app.models.form import FormVersion
 from app.models.form import FormViewCount
+from app.models.rollup import SummaryRollup
 from app.models.submission import SpamReason
 from app.models.submission import StoredFile
 from app.models.submission import Submission
+from app.models.token import ApiToken
+from app.models.token import TokenScope
 from app.models.user import Role
 from app.models.user import User
 
 __all__ = [
+    "ApiToken",
     "Availability",
     "Delivery",
     "DeliveryAttempt",
@@ -39,6 +43,8 @@ __all__ = [
     "SpamReason",
     "StoredFile",
     "Submission",
+    "SummaryRollup",
+    "TokenScope",
     "User",
     "WebhookEndpoint",
     "WebhookPreset",

@@ -16,6 +16,10 @@ from sqlalchemy.types import TypeDecorator
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# The largest ids the columns hold: Integer ones (most tables) and BigId ones. A larger number
+# in a URL names no row, and PostgreSQL refuses to even compare it with the column.
+MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1
 
 
 class UTCDateTime(TypeDecorator):

@@ -6,6 +6,7 @@ the fields were posted, each key being its own label.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,16 @@ class AnsweredField:
 
 
 def answer_sheet(
-    form: Form, version: FormVersion | None, submission: Submission
+    form: Form,
+    version: FormVersion | None,
+    submission: Submission,
+    file_url: Callable[[dict[str, Any]], str] | None = None,
 ) -> list[AnsweredField]:
-    """Every answer of ``submission``; questions left empty are kept, with an empty display."""
-    context = ExportContext(file_url=lambda reference: _file_url(form.id, reference))
+    """Every answer of ``submission``; questions left empty are kept, with an empty display.
+
+    Files link to the inbox's download, or to what ``file_url`` makes of a file reference.
+    """
+    context = ExportContext(file_url=file_url or (lambda reference: _file_url(form.id, reference)))
     answers = submission.answers or {}
     specs = _answerable_specs(version)
     sheet = [_answered(spec.key, spec, answers.get(spec.key), context) for spec in specs]

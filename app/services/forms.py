@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import replace
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.fields import FIELD_TYPES
@@ -29,7 +31,9 @@ from app.models import Role
 from app.models import User
 from app.models.form import SCHEMA_VERSION
 from app.models.form import TRASH_DAYS
+from app.models.types import MAX_ID
 from app.models.types import utcnow
+from app.services.errors import DomainError
 from app.services.errors import NotAllowed
 from app.services.errors import NotFound
 from app.services.errors import ValidationFailed
@@ -46,24 +50,33 @@ ORIGIN_PATTERN = re.compile(r"https?://[a-z0-9.-]+(:\d{1,5})?")
 # --- who may do what -----------------------------------------------------------------------
 
 
+def check_allowed(user: User, action: Action) -> None:
+    """Raise NotAllowed unless ``user``'s role allows ``action`` on forms (and their parts)."""
+    if not user.can(ACTION_ROLES[action]):
+        raise NotAllowed("Your role does not allow this.")
+
+
 def get_form_for(user: User, form_id: int, action: Action, *, trashed: bool = False) -> Form:
     """The form ``form_id`` if ``user`` may ``action`` it; NotFound or NotAllowed otherwise.
 
     Forms in the trash are found only with ``trashed=True`` (to restore them).
     """
-    if not user.can(ACTION_ROLES[action]):
-        raise NotAllowed("Your role does not allow this.")
-    form = db.session.get(Form, form_id)
+    check_allowed(user, action)
+    form = db.session.get(Form, form_id) if 0 < form_id <= MAX_ID else None
     if form is None or form.in_trash != trashed:
         raise NotFound("No such form.")
     return form
 
 
 def list_forms(user: User, *, trashed: bool = False) -> list[Form]:
-    if not user.can(Role.VIEWER):
-        raise NotAllowed("Your role does not allow this.")
+    check_allowed(user, "read")
     in_trash = Form.deleted_at.is_not(None) if trashed else Form.deleted_at.is_(None)
-    query = select(Form).where(in_trash).order_by(Form.updated_at.desc(), Form.id.desc())
+    query = (
+        select(Form)
+        .where(in_trash)
+        .order_by(Form.updated_at.desc(), Form.id.desc())
+        .options(selectinload(Form.published_version))
+    )
     return list(db.session.scalars(query))
 
 
@@ -137,6 +150,11 @@ def _check_title(title: str) -> str:
 
 def update_details(form: Form, *, title: str, description: str, slug: str) -> None:
     """Title, description (Markdown) and address. Title and description go live on publish."""
+    _apply_details(form, title=title, description=description, slug=slug)
+    db.session.commit()
+
+
+def _apply_details(form: Form, *, title: str, description: str, slug: str) -> None:
     form.slug = _check_slug(slug, form)
     new_title = _check_title(title)
     description = (description or "").strip()
@@ -145,7 +163,6 @@ def update_details(form: Form, *, title: str, description: str, slug: str) -> No
     if (new_title, description) != (form.title, form.description):
         form.has_unpublished_changes = True
     form.title, form.description = new_title, description
-    db.session.commit()
 
 
 # --- fields ----------------------------------------------------------------------------------
@@ -162,11 +179,42 @@ def published_keys(form: Form) -> set[str]:
 
 def save_fields(form: Form, raw_fields: list[dict[str, Any]]) -> list[FieldSpec]:
     """Replace the draft's fields after checking them all; every field edit goes through here."""
-    specs = parse_field_specs(raw_fields)
-    form.draft_fields = [spec.to_dict() for spec in specs]
-    form.has_unpublished_changes = True
+    specs = _apply_fields(form, raw_fields)
     db.session.commit()
     return specs
+
+
+def _apply_fields(form: Form, raw_fields: list[dict[str, Any]]) -> list[FieldSpec]:
+    specs = parse_field_specs(raw_fields)
+    check_published_types(form, specs)
+    form.draft_fields = [spec.to_dict() for spec in specs]
+    form.has_unpublished_changes = True
+    return specs
+
+
+def published_types(form: Form) -> dict[str, str]:
+    """The type each published key had in the newest version that used it."""
+    types: dict[str, str] = {}
+    versions = db.session.scalars(
+        select(FormVersion.schema)
+        .where(FormVersion.form_id == form.id)
+        .order_by(FormVersion.number.desc())
+    )
+    for schema in versions:
+        for item in schema.get("fields", []):
+            types.setdefault(item["key"], item["type"])
+    return types
+
+
+def check_published_types(form: Form, specs: list[FieldSpec]) -> None:
+    """A published key keeps its type: its answers are stored in that type's shape."""
+    published = published_types(form)
+    for index, spec in enumerate(specs):
+        if spec.key in published and spec.type != published[spec.key]:
+            raise ValidationFailed(
+                "A published field cannot change type; add a new field instead.",
+                field=f"fields[{index}].type",
+            )
 
 
 def field_index(form: Form, key: str) -> int:
@@ -204,17 +252,12 @@ def update_field(form: Form, key: str, changes: dict[str, Any]) -> FieldSpec:
     index = field_index(form, key)
     current = form.draft_fields[index]
     item = {**current, **changes}
-    if key in published_keys(form):
-        if item.get("key", key) != key:
-            raise ValidationFailed(
-                "This field has been published, so its key stays; answers are stored under it.",
-                field=f"fields[{index}].key",
-            )
-        if item.get("type") != current["type"]:
-            raise ValidationFailed(
-                "A published field cannot change type; add a new field instead.",
-                field=f"fields[{index}].type",
-            )
+    # save_fields keeps a published key's type; a key, renamed, would be a new field here.
+    if item.get("key", key) != key and key in published_keys(form):
+        raise ValidationFailed(
+            "This field has been published, so its key stays; answers are stored under it.",
+            field=f"fields[{index}].key",
+        )
     fields = list(form.draft_fields)
     fields[index] = item
     return save_fields(form, fields)[index]
@@ -314,12 +357,38 @@ def update_settings(
     one_response_per_browser: bool,
     allowed_origins: list[str],
 ) -> None:
+    _apply_settings(
+        form,
+        status=status,
+        closes_at=closes_at,
+        max_responses=max_responses,
+        confirmation_message=confirmation_message,
+        redirect_url=redirect_url,
+        submit_label=submit_label,
+        one_response_per_browser=one_response_per_browser,
+        allowed_origins=allowed_origins,
+    )
+    db.session.commit()
+
+
+def _apply_settings(
+    form: Form,
+    *,
+    status: str,
+    closes_at: datetime | None,
+    max_responses: int | None,
+    confirmation_message: str,
+    redirect_url: str | None,
+    submit_label: str,
+    one_response_per_browser: bool,
+    allowed_origins: list[str],
+) -> None:
     try:
         form.status = FormStatus(status)
     except ValueError:
         raise ValidationFailed("Choose draft, open or closed.", field="status") from None
-    if closes_at is not None and closes_at.tzinfo is None:
-        raise ValidationFailed("Give the closing time with its time zone.", field="closes_at")
+    if closes_at is not None:
+        closes_at = _check_closing_time(closes_at)
     if max_responses is not None and not 1 <= max_responses <= 10_000_000:
         raise ValidationFailed("Use a number from 1 to 10,000,000.", field="max_responses")
     form.closes_at = closes_at
@@ -329,7 +398,55 @@ def update_settings(
     form.submit_label = (submit_label or "").strip()[:100] or "Submit"
     form.one_response_per_browser = one_response_per_browser
     form.allowed_origins = check_origins(allowed_origins)
+
+
+def current_settings(form: Form) -> dict[str, Any]:
+    """The form's settings, as ``update_settings`` takes them."""
+    return {
+        "status": form.status.value,
+        "closes_at": form.closes_at,
+        "max_responses": form.max_responses,
+        "confirmation_message": form.confirmation_message,
+        "redirect_url": form.redirect_url,
+        "submit_label": form.submit_label,
+        "one_response_per_browser": form.one_response_per_browser,
+        "allowed_origins": list(form.allowed_origins),
+    }
+
+
+def update_form(
+    form: Form,
+    *,
+    details: dict[str, str] | None = None,
+    fields: list[dict[str, Any]] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> None:
+    """Change any of a form's details (title, description, slug), draft fields and settings at
+    once; what is left out stays. Everything is checked before anything is stored, so a
+    refusal changes nothing."""
+    try:
+        if details:
+            current = {"title": form.title, "description": form.description, "slug": form.slug}
+            _apply_details(form, **{**current, **details})
+        if fields is not None:
+            _apply_fields(form, fields)
+        if settings:
+            _apply_settings(form, **{**current_settings(form), **settings})
+    except DomainError:
+        db.session.rollback()
+        raise
     db.session.commit()
+
+
+def _check_closing_time(closes_at: datetime) -> datetime:
+    if closes_at.tzinfo is None:
+        raise ValidationFailed("Give the closing time with its time zone.", field="closes_at")
+    try:
+        return closes_at.astimezone(UTC)
+    except OverflowError:  # so close to year 1 or 9999 that UTC falls outside the calendar
+        raise ValidationFailed(
+            "Give a closing time within our calendar.", field="closes_at"
+        ) from None
 
 
 def check_redirect_url(url: str | None) -> str | None:

@@ -44,8 +44,10 @@ from app.models import Form
 from app.models import FormVersion
 from app.models import Submission
 from app.models import User
+from app.models.types import MAX_BIG_ID
 from app.services.errors import NotFound
 from app.services.forms import Action
+from app.services.forms import check_allowed
 from app.services.forms import get_form_for
 from app.services.search import matches_search
 from app.services.submissions import specs_for
@@ -57,6 +59,9 @@ CHOICE_TYPES = {"single_choice", "dropdown", "multiple_choice"}
 CHOICE_PREFIX = "f."
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_]{1,100}")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Days a filter may name: a day away from datetime's limits, whatever the time zone.
+FIRST_DAY = date(2, 1, 1)
+LAST_DAY = date(9998, 12, 31)
 
 
 # --- who may see what -----------------------------------------------------------------------
@@ -69,6 +74,18 @@ def get_submission_for(user: User, form_id: int, submission_id: int, action: Act
     if submission is None or submission.form_id != form.id:
         raise NotFound("No such submission.")
     return submission
+
+
+def find_submission_for(user: User, submission_id: int, action: Action) -> tuple[Form, Submission]:
+    """A submission known by its id alone, with its form, if ``user`` may ``action`` that form
+    (not one in the trash)."""
+    check_allowed(user, action)
+    submission = (
+        db.session.get(Submission, submission_id) if 0 < submission_id <= MAX_BIG_ID else None
+    )
+    if submission is None:
+        raise NotFound("No such submission.")
+    return get_form_for(user, submission.form_id, action), submission
 
 
 def zone_of(user: User) -> ZoneInfo:
@@ -199,9 +216,10 @@ class InboxFilter:
 
 def _parse_day(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is None or FIRST_DAY <= day <= LAST_DAY else None
 
 
 def filter_conditions(form: Form, chosen: InboxFilter, zone: ZoneInfo) -> list[ColumnElement]:
@@ -261,9 +279,12 @@ class Cursor:
     @classmethod
     def parse(cls, value: str | None) -> Cursor | None:
         match = re.fullmatch(r"(-?\d{1,18})\.(\d{1,19})", value or "")
-        if match is None:
+        if match is None or int(match.group(2)) > MAX_BIG_ID:
             return None
-        moment = EPOCH + timedelta(microseconds=int(match.group(1)))
+        try:
+            moment = EPOCH + timedelta(microseconds=int(match.group(1)))
+        except OverflowError:  # beyond the years datetime can hold: no row is there
+            return None
         return cls(moment, int(match.group(2)))
 
     @classmethod

@@ -4,7 +4,8 @@ Answers follow each field's type and rules; times spread over the last ``days`` 
 ones read, a few starred, spam or in the trash; the page's views are filled in too. A million
 rows go in within a minute on SQLite: pre-encoded rows, executemany in large batches inside
 one transaction, the search index built in one statement at the end (instead of a trigger
-per row), and PostgreSQL's COPY.
+per row), and PostgreSQL's COPY. The summary rollups are counted as the rows are made and
+written in one batch at the end.
 """
 
 # ruff: noqa: S608 -- SQL here is assembled from this module's constants, never from input.
@@ -37,6 +38,7 @@ from app.models.search_index import FTS_TABLE
 from app.models.search_index import SQLITE_ANSWER_TEXT
 from app.models.search_index import SQLITE_INSERT_TRIGGER
 from app.models.types import utcnow
+from app.services import rollups
 from app.services.errors import ValidationFailed
 from app.services.form_views import add_view_counts
 
@@ -233,11 +235,14 @@ def generate_rows(
     days: int,
     now: datetime,
     seed: int = 1,
+    tally: rollups.Tally | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows in column order of ``INSERT_COLUMNS``, oldest first, times as UTC text.
+    """Rows in column order of ``INSERT_COLUMNS``, oldest first, times as UTC text; the rows
+    that count (neither spam nor trashed) are added to ``tally`` too.
 
     Written for speed (about 10 µs a row): times are whole microseconds formatted by hand.
     """
+    choice_keys = rollups.choice_keys(specs)
     answerers = [(spec.key, make) for spec in specs if (make := answerer_for(spec))]
     rng = random.Random(seed)  # noqa: S311 -- sample data, not secrets
     span = days * 86_400_000_000  # microseconds
@@ -260,6 +265,10 @@ def generate_rows(
                 answers[key] = value
         luck = rng.random()
         spam = luck < 0.015
+        trashed = 0.035 <= luck < 0.037
+        if tally is not None and not spam and not trashed:
+            hours = moment // 3_600_000_000
+            tally.add(clock.date(hours // 24), hours % 24, answers, choice_keys)
         yield (
             form_id,
             version_id,
@@ -270,7 +279,7 @@ def generate_rows(
             "honeypot" if spam else None,
             moment < week_ago or luck > 0.7,
             0.015 <= luck < 0.035,
-            clock.text(moment + 86_400_000_000) if 0.035 <= luck < 0.037 else None,
+            clock.text(moment + 86_400_000_000) if trashed else None,
         )
 
 
@@ -280,6 +289,14 @@ class _Clock:
     def __init__(self) -> None:
         self.day = -1
         self.prefix = ""
+        self.dates: dict[int, date] = {}
+
+    def date(self, day: int) -> date:
+        """The date of ``day`` days since 1970."""
+        found = self.dates.get(day)
+        if found is None:
+            found = self.dates[day] = (EPOCH + timedelta(days=day)).date()
+        return found
 
     def text(self, micros: int) -> str:
         seconds, fraction = divmod(micros, 1_000_000)
@@ -307,7 +324,8 @@ def seed_submissions(form: Form, count: int, *, days: int = 365, seed: int = 1) 
     version_id, specs = _version_and_specs(form)
     # End the session's transaction: its snapshot would hide the rows written below.
     db.session.commit()
-    rows = generate_rows(form_id, version_id, specs, count, days, now, seed)
+    tally = rollups.Tally(form_id)
+    rows = generate_rows(form_id, version_id, specs, count, days, now, seed, tally)
     hours: Counter[str] = Counter()
     accepted = 0
 
@@ -323,7 +341,7 @@ def seed_submissions(form: Form, count: int, *, days: int = 365, seed: int = 1) 
         _copy_postgresql(counted(rows))
     else:
         _insert_sqlite(counted(rows))
-    _finish(form_id, accepted, hours, seed)
+    _finish(form_id, accepted, hours, seed, tally)
     return SeedResult(db.session.get(Form, form_id), count)
 
 
@@ -395,8 +413,11 @@ def _batches(rows: Iterator[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]
         yield batch
 
 
-def _finish(form_id: int, accepted: int, hours: Counter[str], seed: int) -> None:
-    """Count the new submissions on the form and record plausible views for their hours."""
+def _finish(
+    form_id: int, accepted: int, hours: Counter[str], seed: int, tally: rollups.Tally
+) -> None:
+    """Count the new submissions on the form and in its summary rollups (one transaction),
+    and record plausible views for their hours."""
     last = db.session.scalar(
         select(func.max(Submission.created_at)).where(Submission.form_id == form_id)
     )
@@ -409,6 +430,7 @@ def _finish(form_id: int, accepted: int, hours: Counter[str], seed: int) -> None
             updated_at=Form.updated_at,
         )
     )
+    tally.write()
     db.session.commit()
     rng = random.Random(seed)  # noqa: S311 -- sample data, not secrets
     add_view_counts(

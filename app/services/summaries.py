@@ -1,30 +1,34 @@
 """A form's summary: submissions and views per day, and each question's answers in numbers.
 
-Everything is counted by the database. Submissions and views are grouped by UTC hour there,
-and the hours are put into the user's days here, which is exact in every time zone with
-whole-hour offsets. The questions' counts come from one aggregate query over the stored
-answers; numbers add one query each for their distribution.
+Everything comes from counts kept as submissions come and go (services.rollups): per UTC hour
+for the submissions, per UTC day for the answers, so a year of a million submissions reads a
+few tens of thousands of counters whatever the number of rows. The hours are put into the
+user's days here, which is exact in every time zone with whole-hour offsets. When the user's
+first midnight is not a UTC midnight, the answers of that first partial UTC day (under 24 hours
+of submissions) are counted from the stored rows, by the same code that keeps the rollups.
+
+Precision: counts, means, smallest and largest are exact. A number's median comes from its
+fine buckets (three significant digits): exact when the middle answers have at most three
+significant digits (every whole number under 1,000, 4.5, 19.9), else within 1% of the true
+median; beyond ``DISTINCT_LIMIT`` distinct values the histogram's ten ranges place each bucket
+by its mean, so a bucket astride a range's edge (at most 1% wide) counts in one range only.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from datetime import time
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement
-from sqlalchemy import Float
-from sqlalchemy import Integer
-from sqlalchemy import case
-from sqlalchemy import cast
 from sqlalchemy import func
-from sqlalchemy import not_
 from sqlalchemy import select
 
 from app.extensions import db
@@ -32,17 +36,22 @@ from app.fields import FIELD_TYPES
 from app.fields.number import format_number
 from app.models import Form
 from app.models import FormViewCount
-from app.models import Submission
+from app.models import SummaryRollup
+from app.models.rollup import ANSWERED
+from app.models.rollup import HOURS_KEY
 from app.models.types import utcnow
+from app.services import rollups
 from app.services.inbox import Column
 from app.services.inbox import columns_for
 from app.services.inbox import local_midnight
 from app.services.inbox import versions_of
 
 PERIODS = (30, 90, 365)
-DISTINCT_LIMIT = 2000  # a number question with more distinct values is bucketed by the database
+DISTINCT_LIMIT = 2000  # a number question with more distinct values gets ten equal ranges
 HISTOGRAM_BUCKETS = 10
 RATING_SCALES = {"stars": range(1, 6), "nps": range(0, 11)}
+# The rollup cells of one question: value -> [count, sum, smallest, largest].
+Cells = dict[str, list[Any]]
 
 
 @dataclass
@@ -106,31 +115,19 @@ def summarize(form: Form, days: int, zone: ZoneInfo, now: datetime | None = None
     return Summary(days, list(per_day.values()), summarize_questions(form, start))
 
 
-def _in_period(form: Form, start: datetime) -> list[ColumnElement]:
-    return [
-        Submission.form_id == form.id,
-        not_(Submission.is_spam),
-        Submission.deleted_at.is_(None),
-        Submission.created_at >= start,
-    ]
-
-
 def _submissions_per_hour(form: Form, start: datetime) -> list[tuple[datetime, int]]:
-    if _is_postgresql():
-        hour = func.date_trunc("hour", func.timezone("UTC", Submission.created_at))
-    else:
-        # Stored as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: the first 13 characters are the hour.
-        hour = func.substr(Submission.created_at, 1, 13)
     rows = db.session.execute(
-        select(hour.label("hour"), func.count()).where(*_in_period(form, start)).group_by(hour)
+        select(SummaryRollup.day, SummaryRollup.value, SummaryRollup.count).where(
+            SummaryRollup.form_id == form.id,
+            SummaryRollup.day >= start.date(),
+            SummaryRollup.field_key == HOURS_KEY,
+            SummaryRollup.count > 0,
+        )
     )
-    return [(_hour_start(value), count) for value, count in rows.tuples()]
-
-
-def _hour_start(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC)
-    return datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=UTC)
+    hours = [
+        (datetime.combine(day, time(int(hour)), UTC), count) for day, hour, count in rows.tuples()
+    ]
+    return [(hour, count) for hour, count in hours if hour >= start]
 
 
 def _views_per_hour(form: Form, start: datetime) -> list[tuple[datetime, int]]:
@@ -146,43 +143,70 @@ def _views_per_hour(form: Form, start: datetime) -> list[tuple[datetime, int]]:
 # --- questions ---------------------------------------------------------------------------------
 
 
-def _is_postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
+def answer_cells(form: Form, start: datetime) -> dict[str, Cells]:
+    """The rollup cells of every question from ``start`` on: whole UTC days summed by the
+    database, and the hours before the first whole day counted from their rows."""
+    whole_days = start.date() if start.time() == time() else start.date() + timedelta(days=1)
+    rows = db.session.execute(
+        select(
+            SummaryRollup.field_key,
+            SummaryRollup.value,
+            func.sum(SummaryRollup.count),
+            func.sum(SummaryRollup.total),
+            func.min(SummaryRollup.low),
+            func.max(SummaryRollup.high),
+        )
+        .where(
+            SummaryRollup.form_id == form.id,
+            SummaryRollup.day >= whole_days,
+            SummaryRollup.field_key != HOURS_KEY,
+            SummaryRollup.count > 0,
+        )
+        .group_by(SummaryRollup.field_key, SummaryRollup.value)
+    )
+    cells: dict[str, Cells] = {}
+    for key, value, *cell in rows.tuples():
+        cells.setdefault(key, {})[value] = cell
+    whole_start = datetime.combine(whole_days, time(), UTC)
+    if start < whole_start:
+        _add_rows_before(cells, form.id, start, whole_start)
+    return cells
 
 
-def answer_number(key: str) -> ColumnElement:
-    if _is_postgresql():
-        is_number = func.jsonb_typeof(Submission.answers[key]) == "number"
-        return case((is_number, cast(Submission.answers[key].as_string(), Float)))
-    kind = func.json_type(Submission.answers, f"$.{key}")
-    return case((kind.in_(("integer", "real")), func.json_extract(Submission.answers, f"$.{key}")))
-
-
-def answer_given(key: str) -> ColumnElement[bool]:
-    if _is_postgresql():
-        return func.coalesce(Submission.answers[key].as_string(), "") != ""
-    value = func.json_extract(Submission.answers, f"$.{key}")
-    return func.coalesce(value, "") != ""
+def _add_rows_before(cells: dict[str, Cells], form_id: int, start: datetime, end: datetime) -> None:
+    tally = rollups.Tally(form_id)
+    keys = rollups.choice_keys_by_version(form_id)
+    for rows in rollups.counted_rows(form_id, since=start, until=end):
+        rollups.tally_rows(tally, rows, keys)
+    for (_day, key, value), count, total, low, high in tally.cells():
+        if key == HOURS_KEY:
+            continue
+        cell = cells.setdefault(key, {}).setdefault(value, [0, 0.0, None, None])
+        cell[0] += count
+        cell[1] += total
+        if low is not None:
+            cell[2] = low if cell[2] is None else min(cell[2], low)
+            cell[3] = high if cell[3] is None else max(cell[3], high)
 
 
 def summarize_questions(form: Form, start: datetime) -> list[QuestionSummary]:
-    """One summary per question that has one; text questions share one counting query."""
+    """One summary per question that has one."""
     versions = versions_of(form) if not form.is_endpoint else {}
+    cells = answer_cells(form, start)
     summaries: list[QuestionSummary] = []
-    texts: list[QuestionSummary] = []
     for column in columns_for(form, versions):
         kind = _kind_of(column)
         if kind is None:
             continue
         summary = QuestionSummary(column.key, column.label, kind)
         summaries.append(summary)
+        question = cells.get(column.key, {})
         if kind == "text":
-            texts.append(summary)
+            summary.answered = int(question.get(ANSWERED, [0])[0])
         elif kind == "numeric" and column.spec.type == "number":
-            _summarize_number(form, start, summary)
+            _summarize_number(summary, question)
         else:
-            _summarize_values(form, start, summary, column, versions)
-    _count_answered(form, start, texts)
+            _summarize_values(summary, question, column, versions)
     return summaries
 
 
@@ -192,42 +216,16 @@ def _kind_of(column: Column) -> str | None:
     return FIELD_TYPES[column.spec.type].summary_for(column.spec)
 
 
-def _count_answered(form: Form, start: datetime, summaries: list[QuestionSummary]) -> None:
-    if not summaries:
-        return
-    counts = [
-        func.coalesce(func.sum(case((answer_given(summary.key), 1), else_=0)), 0)
-        for summary in summaries
-    ]
-    row = db.session.execute(select(*counts).where(*_in_period(form, start))).one()
-    for summary, count in zip(summaries, row, strict=True):
-        summary.answered = int(count)
-
-
-def _stored_values(form: Form, start: datetime, key: str) -> list[tuple[Any, int]]:
-    """Each stored answer to ``key`` (a list of checkboxes counts as one) with its count."""
-    value = Submission.answers[key]
-    query = (
-        select(value, func.count())
-        .where(*_in_period(form, start), value.is_not(None))
-        .group_by(value)
-        .limit(DISTINCT_LIMIT)
-    )
-    return [(stored, count) for stored, count in db.session.execute(query).tuples()]
-
-
 def _summarize_values(
-    form: Form, start: datetime, summary: QuestionSummary, column: Column, versions: dict
+    summary: QuestionSummary, question: Cells, column: Column, versions: dict
 ) -> None:
-    """Choices, consent and ratings: the database counts each stored answer once; options
-    never picked show as 0, and checkbox lists add to each option they hold."""
+    """Choices, consent and ratings: each value's count; options never picked show as 0, and
+    checkbox lists add to each option they hold."""
     counts: Counter[Any] = Counter()
-    for stored, count in _stored_values(form, start, column.key):
-        if stored is None or stored == "" or stored == []:
-            continue
-        summary.answered += count
-        for item in stored if isinstance(stored, list) else [stored]:
-            counts[item] += count
+    for value, cell in question.items():
+        if value != ANSWERED:
+            counts[json.loads(value)] += int(cell[0])
+    summary.answered = int(question.get(ANSWERED, [0])[0])
     if summary.kind in ("numeric", "nps"):
         scale = RATING_SCALES["nps" if summary.kind == "nps" else "stars"]
         summary.bars = [(str(point), counts.get(point, 0)) for point in scale]
@@ -284,34 +282,35 @@ def median_of(counts: list[tuple[float, int]]) -> float | None:
     return (found[0] + found[1]) / 2
 
 
-def _summarize_number(form: Form, start: datetime, summary: QuestionSummary) -> None:
-    """A number question: its exact distribution when it has few distinct values, else
-    buckets and a median computed by the database."""
-    number = answer_number(summary.key)
-    conditions = [*_in_period(form, start), number.is_not(None)]
-    distribution = db.session.execute(
-        select(number.label("value"), func.count())
-        .where(*conditions)
-        .group_by(number)
-        .order_by(number)
-        .limit(DISTINCT_LIMIT + 1)
-    ).all()
-    if len(distribution) <= DISTINCT_LIMIT:
-        counts = [(float(value), count) for value, count in distribution]
-        summary.answered = sum(count for _value, count in counts)
-        _set_distribution_stats(summary, counts)
-        summary.bars = histogram(counts)
+def _summarize_number(summary: QuestionSummary, question: Cells) -> None:
+    """A number question from its fine buckets: exact count, mean and bounds; the median and
+    the bars exact where each bucket holds one value (see the module's note on precision)."""
+    buckets = sorted(
+        (_bucket_value(cell), int(cell[0]), cell)
+        for value, cell in question.items()
+        if value != ANSWERED and cell[2] is not None
+    )
+    if not buckets:
         return
-    stats = db.session.execute(
-        select(func.count(number), func.avg(number), func.min(number), func.max(number)).where(
-            *conditions
-        )
-    ).one()
-    total, mean, low, high = stats
-    summary.answered = total
-    summary.mean = float(mean)
-    summary.median = _database_median(conditions, number, total)
-    summary.bars = _database_histogram(conditions, number, float(low), float(high))
+    points = [(value, count) for value, count, _cell in buckets]
+    summary.answered = sum(count for _value, count in points)
+    summary.mean = sum(cell[1] for _value, _count, cell in buckets) / summary.answered
+    summary.median = median_of(points)
+    exact = all(cell[2] == cell[3] for _value, _count, cell in buckets)
+    if exact and len(points) <= DISTINCT_LIMIT:
+        summary.bars = histogram(points)
+    else:
+        low = min(cell[2] for _value, _count, cell in buckets)
+        high = max(cell[3] for _value, _count, cell in buckets)
+        summary.bars = range_bars(points, low, high)
+
+
+def _bucket_value(cell: list[Any]) -> float:
+    """The one value of a bucket, or its mean kept within its bounds."""
+    count, total, low, high = cell
+    if low == high:
+        return float(low)
+    return min(max(total / count, low), high)
 
 
 def histogram(counts: list[tuple[float, int]]) -> list[tuple[str, int]]:
@@ -321,35 +320,17 @@ def histogram(counts: list[tuple[float, int]]) -> list[tuple[str, int]]:
         return []
     if len(counts) <= 20 and all(float(value).is_integer() for value, _ in counts):
         return [(format_number(value), count) for value, count in counts]
-    low, high = counts[0][0], counts[-1][0]
-    width = (high - low) / HISTOGRAM_BUCKETS
+    return range_bars(counts, counts[0][0], counts[-1][0])
+
+
+def range_bars(counts: list[tuple[float, int]], low: float, high: float) -> list[tuple[str, int]]:
+    width = (high - low) / HISTOGRAM_BUCKETS or 1
     bars = [0] * HISTOGRAM_BUCKETS
     for value, count in counts:
-        bars[min(int((value - low) / width), HISTOGRAM_BUCKETS - 1)] += count
+        bars[min(max(int((value - low) / width), 0), HISTOGRAM_BUCKETS - 1)] += count
     return [(_range_label(low, width, index), bars[index]) for index in range(HISTOGRAM_BUCKETS)]
 
 
 def _range_label(low: float, width: float, index: int) -> str:
     start, end = low + index * width, low + (index + 1) * width
     return f"{format_number(round(start, 2))} to {format_number(round(end, 2))}"
-
-
-def _database_median(conditions, number, total: int) -> float:
-    middle = (total - 1) // 2
-    values = db.session.scalars(
-        select(number).where(*conditions).order_by(number).offset(middle).limit(2 - total % 2)
-    ).all()
-    return sum(float(value) for value in values) / len(values)
-
-
-def _database_histogram(conditions, number, low: float, high: float) -> list[tuple[str, int]]:
-    width = (high - low) / HISTOGRAM_BUCKETS or 1
-    position = (number - low) / width
-    bucket = func.floor(position) if _is_postgresql() else cast(position, Integer)
-    bucket = case((bucket >= HISTOGRAM_BUCKETS, HISTOGRAM_BUCKETS - 1), else_=bucket)
-    result = db.session.execute(select(bucket, func.count()).where(*conditions).group_by(bucket))
-    rows = {int(index): count for index, count in result}
-    return [
-        (_range_label(low, width, index), int(rows.get(index, 0)))
-        for index in range(HISTOGRAM_BUCKETS)
-    ]

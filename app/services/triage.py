@@ -1,7 +1,9 @@
 """Changing submissions: read, star, spam, trash, restore, purge, one at a time or in bulk.
 
 Marking something "not spam" counts it as a real submission and only then announces it, so
-notifications and webhooks go out for it as for any submission that arrives.
+notifications and webhooks go out for it as for any submission that arrives. Whatever makes a
+submission start or stop counting (spam, trash, restore) moves the form's summary rollups in
+the same transaction; purging the trash leaves them alone, since trashed rows no longer count.
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Literal
 
+from sqlalchemy import Row
+from sqlalchemy import case
 from sqlalchemy import delete
+from sqlalchemy import not_
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 from app.models import Form
@@ -21,6 +27,7 @@ from app.models import SpamReason
 from app.models import Submission
 from app.models.form import TRASH_DAYS
 from app.models.types import utcnow
+from app.services import rollups
 from app.services.errors import ValidationFailed
 from app.services.submissions import _count_submission
 from app.signals import submission_accepted
@@ -28,6 +35,15 @@ from app.signals import submission_accepted
 BulkAction = Literal["read", "unread", "star", "unstar", "spam", "not_spam", "trash", "restore"]
 BULK_ACTIONS: tuple[str, ...] = BulkAction.__args__
 PURGE_BATCH = 500
+_submissions = Submission.__table__
+_RETURNED = (
+    _submissions.c.id,
+    _submissions.c.created_at,
+    _submissions.c.version_id,
+    _submissions.c.answers,
+    _submissions.c.is_spam,
+    _submissions.c.deleted_at,
+)
 
 
 def open_submission(submission: Submission) -> None:
@@ -49,21 +65,54 @@ def set_starred(submission: Submission, is_starred: bool) -> None:
 
 def mark_spam(form: Form, submission: Submission) -> None:
     """Move a submission to the spam folder; it no longer counts towards the form's limit."""
-    _mark_spam(form, submission)
+    _move_to_spam(form, [submission.id])
     db.session.commit()
 
 
-def _mark_spam(form: Form, submission: Submission) -> None:
-    if submission.is_spam:
-        return
-    submission.is_spam = True
-    submission.spam_reason = SpamReason.MANUAL.value
+def _changed(form_id: int, ids: list[int], condition, **values: object) -> list[Row]:
+    """Set ``values`` on those of ``ids`` that still meet ``condition``, and return them.
+
+    The condition is checked by the UPDATE itself, so of two people trashing the same
+    submission at once only one changes it, and the summary rollups move once.
+    """
+    statement = (
+        update(_submissions)
+        .where(_submissions.c.form_id == form_id, _submissions.c.id.in_(ids), condition)
+        .values(**values)
+        .returning(*_RETURNED)
+    )
+    rows = db.session.execute(statement).all()
+    # ORM objects of these rows in the session read the new values on their next use.
+    for row in rows:
+        changed = db.session.identity_map.get(identity_key(Submission, row.id))
+        if changed is not None:
+            db.session.expire(changed)
+    return rows
+
+
+def _move_to_spam(form: Form, ids: list[int]) -> int:
+    moved = _changed(
+        form.id,
+        ids,
+        not_(_submissions.c.is_spam),
+        is_spam=True,
+        spam_reason=SpamReason.MANUAL.value,
+    )
+    if not moved:
+        return 0
     db.session.execute(
         update(Form)
-        .where(Form.id == form.id, Form.submission_count > 0)
-        .values(submission_count=Form.submission_count - 1, updated_at=Form.updated_at)
+        .where(Form.id == form.id)
+        .values(
+            submission_count=case(
+                (Form.submission_count > len(moved), Form.submission_count - len(moved)), else_=0
+            ),
+            updated_at=Form.updated_at,
+        )
         .execution_options(synchronize_session=False)
     )
+    rollups.count_submissions(form.id, [row for row in moved if row.deleted_at is None], -1)
+    return len(moved)
 
 
 def mark_not_spam(form: Form, submission: Submission) -> None:
@@ -75,44 +124,64 @@ def mark_not_spam(form: Form, submission: Submission) -> None:
     db.session.commit()
 
 
-def _mark_not_spam(form: Form, submission: Submission) -> None:
-    if not submission.is_spam:
-        return
-    submission.is_spam = False
-    submission.spam_reason = None
-    latest = max(form.last_submission_at or submission.created_at, submission.created_at)
+def _mark_not_spam(form: Form, submission: Submission) -> bool:
     try:
-        _count_submission(form, latest)
+        created_at, last = submission.created_at, form.last_submission_at
+        if not _changed(
+            form.id, [submission.id], _submissions.c.is_spam, is_spam=False, spam_reason=None
+        ):
+            return False
+        _count_submission(form, max(last or created_at, created_at))
         db.session.flush()
-        # Receivers add their deliveries to this transaction, as for a submission arriving.
+        # Receivers add their rows (deliveries, summary rollups) to this transaction, as for a
+        # submission arriving.
         submission_accepted.send(form, submission=submission)
     except Exception:
         db.session.rollback()
         raise
+    return True
 
 
 def trash(submission: Submission) -> None:
-    submission.deleted_at = utcnow()
+    _move_to_trash(submission.form_id, [submission.id])
     db.session.commit()
 
 
 def restore(submission: Submission) -> None:
-    submission.deleted_at = None
+    _restore(submission.form_id, [submission.id])
     db.session.commit()
+
+
+def _move_to_trash(form_id: int, ids: list[int]) -> int:
+    moved = _changed(form_id, ids, _submissions.c.deleted_at.is_(None), deleted_at=utcnow())
+    rollups.count_submissions(form_id, [row for row in moved if not row.is_spam], -1)
+    return len(moved)
+
+
+def _restore(form_id: int, ids: list[int]) -> int:
+    restored = _changed(form_id, ids, _submissions.c.deleted_at.is_not(None), deleted_at=None)
+    rollups.count_submissions(form_id, [row for row in restored if not row.is_spam], 1)
+    return len(restored)
 
 
 def apply_bulk(form: Form, action: str, batches: Iterable[list[int]]) -> int:
     """Apply ``action`` to the form's submissions with the given ids; how many were changed.
 
-    Flags change with one UPDATE per batch; spam moves go row by row, because each one
-    counts and announces a submission.
+    Each batch is one UPDATE (and one rollup upsert for what starts or stops counting);
+    "not spam" goes row by row, because each one counts and announces a submission.
     """
     if action not in BULK_ACTIONS:
         raise ValidationFailed("Choose an action from the list.", field="action")
     changed = 0
     for ids in batches:
-        if action in ("spam", "not_spam"):
-            changed += _move_spam(form, ids, to_spam=action == "spam")
+        if action == "spam":
+            changed += _move_to_spam(form, ids)
+        elif action == "not_spam":
+            changed += _move_out_of_spam(form, ids)
+        elif action == "trash":
+            changed += _move_to_trash(form.id, ids)
+        elif action == "restore":
+            changed += _restore(form.id, ids)
         else:
             changed += _update_flags(form, ids, action)
     db.session.commit()
@@ -125,8 +194,6 @@ def _update_flags(form: Form, ids: list[int], action: str) -> int:
         "unread": {"is_read": False},
         "star": {"is_starred": True},
         "unstar": {"is_starred": False},
-        "trash": {"deleted_at": utcnow()},
-        "restore": {"deleted_at": None},
     }[action]
     statement = (
         update(Submission)
@@ -137,20 +204,13 @@ def _update_flags(form: Form, ids: list[int], action: str) -> int:
     return db.session.execute(statement).rowcount or 0
 
 
-def _move_spam(form: Form, ids: list[int], *, to_spam: bool) -> int:
+def _move_out_of_spam(form: Form, ids: list[int]) -> int:
     rows = db.session.scalars(
         select(Submission).where(
-            Submission.form_id == form.id,
-            Submission.id.in_(ids),
-            Submission.is_spam.is_(not to_spam),
+            Submission.form_id == form.id, Submission.id.in_(ids), Submission.is_spam
         )
     ).all()
-    for submission in rows:
-        if to_spam:
-            _mark_spam(form, submission)
-        else:
-            _mark_not_spam(form, submission)
-    return len(rows)
+    return sum(_mark_not_spam(form, submission) for submission in rows)
 
 
 def purge_trash(now: datetime | None = None) -> int:

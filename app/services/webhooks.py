@@ -29,12 +29,16 @@ from app.models import User
 from app.models import WebhookEndpoint
 from app.models import WebhookPreset
 from app.models.delivery import FAILURES_BEFORE_DISABLING
+from app.models.types import MAX_ID
 from app.models.types import utcnow
 from app.services import netcheck
 from app.services import outbox
 from app.services.answer_sheet import AnsweredField
 from app.services.errors import NotFound
 from app.services.errors import ValidationFailed
+from app.services.forms import Action
+from app.services.forms import check_allowed
+from app.services.forms import get_form_for
 from app.services.transport import SendResult
 from app.services.webhook_payloads import SUBMISSION_EVENT
 from app.services.webhook_payloads import TEST_EVENT
@@ -64,10 +68,24 @@ def list_endpoints(form: Form) -> list[WebhookEndpoint]:
 
 
 def get_endpoint(form: Form, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    endpoint = _find_endpoint(endpoint_id)
     if endpoint is None or endpoint.form_id != form.id:
         raise NotFound("No such webhook.")
     return endpoint
+
+
+def get_endpoint_for(user: User, endpoint_id: int, action: Action) -> WebhookEndpoint:
+    """An endpoint known by its id alone, if ``user`` may ``action`` its form (not in the trash)."""
+    check_allowed(user, action)
+    endpoint = _find_endpoint(endpoint_id)
+    if endpoint is None:
+        raise NotFound("No such webhook.")
+    get_form_for(user, endpoint.form_id, action)
+    return endpoint
+
+
+def _find_endpoint(endpoint_id: int) -> WebhookEndpoint | None:
+    return db.session.get(WebhookEndpoint, endpoint_id) if 0 < endpoint_id <= MAX_ID else None
 
 
 def check_endpoint_url(url: str) -> str:

@@ -18,6 +18,8 @@ from xml.sax.saxutils import escape
 MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
 # Characters XML 1.0 cannot carry at all.
 NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# What cell_xml changes in a text: characters to drop, and those to escape.
+NEEDS_ESCAPING = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
@@ -59,6 +61,7 @@ SHEET_START = (
 SHEET_END = "</sheetData></worksheet>"
 
 Cell = str | int | float | None
+EMPTY_CELL = "<c/>"
 
 
 class _Chunks(io.RawIOBase):
@@ -82,17 +85,33 @@ class _Chunks(io.RawIOBase):
 
 def cell_xml(value: Cell, style: str = "") -> str:
     if value is None or value == "":
-        return "<c/>"
+        return EMPTY_CELL
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f"<c{style}><v>{value!r}</v></c>"
     text = escape(NOT_IN_XML.sub("", str(value))[:MAX_CELL_CHARS])
     return f'<c t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
 
 
+def text_cell(text: str) -> str:
+    """A text cell (an inline string, never run as a formula); empty text, an empty cell."""
+    if not text or len(text) > MAX_CELL_CHARS or NEEDS_ESCAPING.search(text):
+        return cell_xml(text)
+    return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def number_cell(number: int | float) -> str:
+    return f"<c><v>{number!r}</v></c>"
+
+
+def row_xml(cells: Iterable[Cell]) -> str:
+    return "<row>" + "".join(map(cell_xml, cells)) + "</row>"
+
+
 def stream_workbook(
-    header: list[str], batches: Iterable[list[list[Cell]]], sheet_name: str = "Submissions"
+    header: list[str], batches: Iterable[list[str]], sheet_name: str = "Submissions"
 ) -> Iterator[bytes]:
-    """The bytes of an .xlsx file with ``header`` in bold, then each batch of rows."""
+    """The bytes of an .xlsx file with ``header`` in bold, then each batch of rows, each row
+    already written as XML (``row_xml``, or cells of ``text_cell`` and ``number_cell``)."""
     sink = _Chunks()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
         book.writestr("[Content_Types].xml", CONTENT_TYPES)
@@ -105,8 +124,7 @@ def stream_workbook(
             header_row = "".join(cell_xml(text, bold) for text in header)
             sheet.write(f"{SHEET_START}<row>{header_row}</row>".encode())
             for rows in batches:
-                xml = "".join("<row>" + "".join(map(cell_xml, row)) + "</row>" for row in rows)
-                sheet.write(xml.encode())
+                sheet.write("".join(rows).encode())
                 yield sink.take()
             sheet.write(SHEET_END.encode())
     yield sink.take()

@@ -1,0 +1,48 @@
+"""Rate limits: one budget per token, shared by all its requests, and a smaller one per address
+for requests without a valid token. Counters live where Flask-Limiter keeps them (Redis when
+REDIS_URL is set), so every process shares them."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Response
+from flask import current_app
+from flask import request
+
+from app.api.auth import current_token
+from app.extensions import limiter
+
+log = logging.getLogger("formyard.api")
+
+
+def rate_limit() -> str:
+    setting = "API_RATE_LIMIT" if current_token() else "API_ANONYMOUS_RATE_LIMIT"
+    return current_app.config[setting]
+
+
+def rate_limit_key() -> str:
+    token = current_token()
+    return f"token:{token.id}" if token else f"address:{request.remote_addr}"
+
+
+# One shared scope: a budget covers every API operation, not each one separately.
+api_limit = limiter.shared_limit(rate_limit, scope="api", key_func=rate_limit_key)
+
+
+def add_rate_limit_headers(response: Response) -> Response:
+    """The IETF draft's RateLimit-Limit, -Remaining, -Reset (seconds) and -Policy headers;
+    Flask-Limiter adds its X-RateLimit-* ones (Reset as a Unix time) beside them."""
+    try:
+        current = limiter.current_limit
+        if current is None:
+            return response
+        window = current.limit.get_expiry()
+        response.headers["RateLimit-Limit"] = str(current.limit.amount)
+        response.headers["RateLimit-Remaining"] = str(current.remaining)
+        response.headers["RateLimit-Reset"] = str(max(0, int(current.reset_at - time.time())))
+        response.headers["RateLimit-Policy"] = f"{current.limit.amount};w={window}"
+    except Exception:  # the counters' store failed: answer without the headers, not with a 500
+        log.warning("rate limit headers left out: the limiter's storage failed", exc_info=True)
+    return response

@@ -1,0 +1,73 @@
+"""Checks every API request gets before its view parses it: a JSON body of sane size, depth and
+text, and an address without NUL characters (PostgreSQL refuses them in text). Problems answer
+400 (or 413), so the views and services never meet them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app
+from flask import request
+
+from app.api.errors import ApiError
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+MAX_JSON_DEPTH = 32
+NUL = "\x00"
+
+
+def check_request() -> None:
+    """A before_request hook, after the token is checked."""
+    request.max_content_length = current_app.config["API_MAX_CONTENT_LENGTH"]
+    if any(NUL in text for text in _texts_in_url()):
+        raise ApiError(400, "The address may not contain NUL characters.")
+    if request.method in BODY_METHODS:
+        check_json_body()
+
+
+def _texts_in_url() -> list[str]:
+    texts = [str(value) for value in (request.view_args or {}).values()]
+    for key, values in request.args.lists():
+        texts += [key, *values]
+    return texts
+
+
+def check_json_body() -> None:
+    data = request.get_data(cache=True)  # 413 when over API_MAX_CONTENT_LENGTH
+    if not data:
+        return
+    if not request.is_json:
+        raise ApiError(400, "Send JSON, with Content-Type: application/json.")
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in {"utf-8", "utf8"}:
+        raise ApiError(400, "Send JSON in UTF-8.")
+    try:
+        body = json.loads(data, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "The body is not valid JSON.") from None
+    problem = _problem_in(body)
+    if problem:
+        raise ApiError(400, problem)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _problem_in(body: Any) -> str | None:
+    """Why the parsed body cannot be taken, if it cannot: walked without recursion, since its
+    depth is what is being checked."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
+        if isinstance(value, str) and NUL in value:
+            return "Text may not contain the NUL character (\\u0000)."
+        if isinstance(value, dict):
+            pending.extend((key, depth) for key in value)
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+    return None

@@ -1,0 +1,380 @@
+"""Summary rollups: the summary's counts per form and UTC day, kept current as submissions come
+in, move to spam or the trash, and come back.
+
+A submission counts while it is neither spam nor in the trash. Whatever makes it start or stop
+counting changes its form's rollups in the same transaction: the ``submission_accepted``
+receiver for a new or un-spammed one, and the triage service for the rest, so the rollups are
+never ahead of or behind the rows. One submission is one multi-row upsert (one statement).
+
+Numbers go into fine buckets: the number rounded to three significant digits, keeping the
+count, sum, smallest and largest number of the bucket. A bucket whose smallest and largest are
+equal holds one value exactly (every whole number under 1,000 has a bucket of its own);
+otherwise it spans at most 1% of its numbers' size.
+"""
+
+# ruff: noqa: S608 -- SQL here is assembled from this module's constants, never from input.
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Collection
+from collections.abc import Iterable
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Date
+from sqlalchemy import TextClause
+from sqlalchemy import bindparam
+from sqlalchemy import delete
+from sqlalchemy import not_
+from sqlalchemy import select
+from sqlalchemy import text
+
+from app.extensions import db
+from app.fields import FieldSpec
+from app.fields.number import format_number
+from app.models import Form
+from app.models import FormVersion
+from app.models import Submission
+from app.models.rollup import ANSWERED
+from app.models.rollup import HOURS_KEY
+from app.models.rollup import MAX_VALUE_CHARS
+from app.models.rollup import SummaryRollup
+from app.services.row_text import decode_json
+from app.services.row_text import json_text
+from app.services.row_text import raw_batches
+from app.services.row_text import utc_text
+from app.services.submissions import specs_for
+from app.signals import submission_accepted
+
+SIGNIFICANT_DIGITS = 3
+# Types whose text answers are counted per value; other text is only counted as answered.
+CHOICE_TYPES = frozenset({"single_choice", "dropdown", "multiple_choice"})
+HOURS = tuple(f"{hour:02d}" for hour in range(24))
+REBUILD_BATCH = 5000
+CACHE_LIMIT = 100_000  # remembered buckets and choice values, per tally
+
+# One counter: (UTC day, field key, value).
+Key = tuple[date, str, str]
+
+
+def number_bucket(number: float) -> str:
+    """The fine bucket of ``number``: itself rounded to three significant digits, as text."""
+    if number == 0:
+        return "0"
+    digits = SIGNIFICANT_DIGITS - 1 - math.floor(math.log10(abs(number)))
+    return format_number(round(number, digits))
+
+
+class Tally:
+    """Changes to one form's rollups, added up in memory and written in one statement.
+
+    Written for speed, since seeding and rebuilding count every row: plain counts go into a
+    Counter; a number whose bucket is exactly itself needs nothing more, and only the others
+    keep a sum and bounds of their own.
+    """
+
+    def __init__(self, form_id: int) -> None:
+        self.form_id = form_id
+        self.days: dict[date, Counter[tuple[str, str]]] = {}
+        self.exact: dict[Key, float] = {}
+        self.inexact: dict[Key, list[Any]] = {}  # [sum, smallest, largest]
+        self._buckets: dict[float, tuple[str, bool]] = {}
+        self._choices: dict[str, str | None] = {}
+
+    def add(
+        self,
+        day: date,
+        hour: int,
+        answers: dict[str, Any],
+        choice_keys: Collection[str],
+        sign: int = 1,
+    ) -> None:
+        """Count one submission (``sign`` -1: stop counting it)."""
+        keys = [(HOURS_KEY, HOURS[hour])]
+        append = keys.append
+        for key, value in answers.items():
+            kind = type(value)
+            if kind is str:
+                if value:
+                    append((key, ANSWERED))
+                    if key in choice_keys and (choice := self._choice_value(value)):
+                        append((key, choice))
+            elif kind is int or kind is float:
+                append((key, ANSWERED))
+                append(self._add_number(day, key, value, sign))
+            elif kind is bool:
+                append((key, ANSWERED))
+                append((key, "true" if value else "false"))
+            elif kind is list:
+                if value:
+                    append((key, ANSWERED))
+                    if key in choice_keys:
+                        keys += [
+                            (key, choice) for item in value if (choice := self._choice_value(item))
+                        ]
+            elif value is not None:
+                append((key, ANSWERED))
+        counts = self.days.get(day)
+        if counts is None:
+            counts = self.days[day] = Counter()
+        if sign > 0:
+            counts.update(keys)
+        else:
+            counts.subtract(keys)
+
+    def _add_number(self, day: date, key: str, number: float, sign: int) -> tuple[str, str]:
+        found = self._buckets.get(number)
+        if found is None:
+            bucket = number_bucket(number)
+            found = (bucket, float(bucket) == number)
+            if len(self._buckets) < CACHE_LIMIT:
+                self._buckets[number] = found
+        if found[1]:
+            self.exact[(day, key, found[0])] = number
+            return key, found[0]
+        cell = self.inexact.get((day, key, found[0]))
+        if cell is None:
+            cell = self.inexact[(day, key, found[0])] = [0.0, None, None]
+        cell[0] += sign * number
+        # Taking a number away leaves the bounds as they were: they still hold what is left.
+        if sign > 0:
+            cell[1] = number if cell[1] is None else min(cell[1], number)
+            cell[2] = number if cell[2] is None else max(cell[2], number)
+        return key, found[0]
+
+    def _choice_value(self, item: Any) -> str | None:
+        if not isinstance(item, str):
+            return None
+        found = self._choices.get(item, False)
+        if found is False:
+            found = json.dumps(item, ensure_ascii=False)
+            found = found if len(found) <= MAX_VALUE_CHARS else None
+            if len(self._choices) < CACHE_LIMIT:
+                self._choices[item] = found
+        return found
+
+    def add_submission(
+        self,
+        created_at: datetime,
+        answers: dict[str, Any],
+        choice_keys: Collection[str],
+        sign: int = 1,
+    ) -> None:
+        moment = created_at.astimezone(UTC)
+        self.add(moment.date(), moment.hour, answers, choice_keys, sign)
+
+    def cells(self) -> Iterator[tuple[Key, int, float, float | None, float | None]]:
+        """Each changed counter with its count, sum, smallest and largest."""
+        for day, counts in self.days.items():
+            for (key, value), count in counts.items():
+                if count or (day, key, value) in self.inexact:
+                    yield self._cell((day, key, value), count)
+
+    def _cell(self, counter: Key, count: int) -> tuple[Key, int, float, Any, Any]:
+        if counter in self.exact:
+            number = self.exact[counter]
+            return counter, count, count * number, number, number
+        if counter in self.inexact:
+            return counter, count, *self.inexact[counter]
+        return counter, count, 0.0, None, None
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        """(form id, day, field key, value, count, sum, smallest, largest) of each counter, in
+        the order of the table's key: every transaction then locks the rows it shares with
+        another in the same order, so two of them never wait for each other."""
+        return sorted(
+            (self.form_id, day, key, value, count, total, low, high)
+            for (day, key, value), count, total, low, high in self.cells()
+        )
+
+    def write(self) -> int:
+        """Add the tally to the stored rollups, in the session's transaction; rows touched."""
+        rows = self.rows()
+        connection = db.session.connection()
+        if rows and connection.dialect.name == "postgresql":
+            _write_postgresql(connection, self.form_id, rows)
+        elif rows:
+            _write_sqlite(connection, rows)
+        self.days.clear()
+        self.exact.clear()
+        self.inexact.clear()
+        return len(rows)
+
+
+# Written as text: SQLAlchemy does not cache the compiled form of its ON CONFLICT construct,
+# and compiling it for every submission cost more than the upsert itself. One statement for
+# many rows, because a statement's round trip costs more than its rows.
+COLUMNS = ("form_id", "day", "field_key", "value", "count", "total", "low", "high")
+ON_CONFLICT = """
+ON CONFLICT (form_id, day, field_key, value) DO UPDATE SET
+  count = summary_rollups.count + excluded.count,
+  total = summary_rollups.total + excluded.total,
+  low = CASE WHEN excluded.low < summary_rollups.low THEN excluded.low
+        ELSE coalesce(summary_rollups.low, excluded.low) END,
+  high = CASE WHEN excluded.high > summary_rollups.high THEN excluded.high
+         ELSE coalesce(summary_rollups.high, excluded.high) END"""
+# PostgreSQL: one array per column, so the statement's text never changes (prepared once).
+POSTGRESQL_UPSERT = text(
+    "INSERT INTO summary_rollups (form_id, day, field_key, value, count, total, low, high) "
+    "SELECT CAST(:form_id AS integer), * FROM unnest("
+    "CAST(:day AS date[]), CAST(:field_key AS text[]), CAST(:value AS text[]), "
+    "CAST(:count AS integer[]), CAST(:total AS double precision[]), "
+    "CAST(:low AS double precision[]), CAST(:high AS double precision[]))" + ON_CONFLICT
+)
+SQLITE_ROWS = 500  # rows per statement on SQLite: 4,000 parameters, within its limit
+
+
+@lru_cache(maxsize=64)
+def sqlite_upsert(rows: int) -> TextClause:
+    """SQLite: ``rows`` rows of parameters in one statement (one text per number of rows)."""
+    values = ", ".join(
+        "(" + ", ".join(f":{column}_{row}" for column in COLUMNS) + ")" for row in range(rows)
+    )
+    statement = text(
+        f"INSERT INTO summary_rollups ({', '.join(COLUMNS)}) VALUES {values}" + ON_CONFLICT
+    )
+    return statement.bindparams(*(bindparam(f"day_{row}", type_=Date) for row in range(rows)))
+
+
+def _write_postgresql(connection, form_id: int, rows: list[tuple[Any, ...]]) -> None:
+    _form_ids, days, keys, values, counts, totals, lows, highs = zip(*rows, strict=True)
+    # An array holds one type: whole numbers among the sums and bounds become floats.
+    totals, lows, highs = (
+        [None if n is None else float(n) for n in c] for c in (totals, lows, highs)
+    )
+    connection.execute(
+        POSTGRESQL_UPSERT,
+        {
+            "form_id": form_id,
+            "day": list(days),
+            "field_key": list(keys),
+            "value": list(values),
+            "count": list(counts),
+            "total": totals,
+            "low": lows,
+            "high": highs,
+        },
+    )
+
+
+def _write_sqlite(connection, rows: list[tuple[Any, ...]]) -> None:
+    for start in range(0, len(rows), SQLITE_ROWS):
+        chunk = rows[start : start + SQLITE_ROWS]
+        parameters = {
+            f"{column}_{index}": value
+            for index, row in enumerate(chunk)
+            for column, value in zip(COLUMNS, row, strict=True)
+        }
+        connection.execute(sqlite_upsert(len(chunk)), parameters)
+
+
+# --- which answers are counted per value ------------------------------------------------------
+
+
+def choice_keys(specs: Iterable[FieldSpec]) -> frozenset[str]:
+    return frozenset(spec.key for spec in specs if spec.type in CHOICE_TYPES)
+
+
+def choice_keys_of_version(version_id: int | None) -> frozenset[str]:
+    if version_id is None:
+        return frozenset()
+    version = db.session.get(FormVersion, version_id)
+    return choice_keys(specs_for(version)) if version is not None else frozenset()
+
+
+def choice_keys_by_version(form_id: int) -> dict[int | None, frozenset[str]]:
+    versions = db.session.scalars(select(FormVersion).where(FormVersion.form_id == form_id))
+    keys: dict[int | None, frozenset[str]] = {None: frozenset()}
+    for version in versions:
+        keys[version.id] = choice_keys(specs_for(version))
+    return keys
+
+
+def is_counted(submission: Submission) -> bool:
+    return not submission.is_spam and submission.deleted_at is None
+
+
+# --- keeping them current ---------------------------------------------------------------------
+
+
+def count_submissions(form_id: int, rows: Iterable[Any], sign: int) -> None:
+    """Start (``sign`` 1) or stop (-1) counting ``rows`` (with created_at, version_id, answers)
+    in their form's rollups, in the current transaction."""
+    tally = Tally(form_id)
+    keys: dict[int | None, frozenset[str]] = {}
+    for row in rows:
+        if row.version_id not in keys:
+            keys[row.version_id] = choice_keys_of_version(row.version_id)
+        tally.add_submission(row.created_at, row.answers, keys[row.version_id], sign)
+    tally.write()
+
+
+def _on_submission_accepted(form: Form, submission: Submission, **_extra: object) -> None:
+    # "Not spam" on a submission in the trash announces it, but it counts once restored.
+    if is_counted(submission):
+        count_submissions(form.id, [submission], 1)
+
+
+def connect_receivers() -> None:
+    """Listen to ``submission_accepted``; connecting twice is harmless (blinker keeps one)."""
+    submission_accepted.connect(_on_submission_accepted, weak=False)
+
+
+# --- building them from the stored rows --------------------------------------------------------
+
+
+def counted_rows(
+    form_id: int, since: datetime | None = None, until: datetime | None = None
+) -> Iterator[list[tuple]]:
+    """(UTC hour text, version id, answers' JSON text) of the form's counted submissions, in
+    batches straight from the database driver."""
+    query = select(
+        utc_text(Submission.created_at, "hour"),
+        Submission.version_id,
+        json_text(Submission.answers),
+    ).where(
+        Submission.form_id == form_id, not_(Submission.is_spam), Submission.deleted_at.is_(None)
+    )
+    if since is not None:
+        query = query.where(Submission.created_at >= since)
+    if until is not None:
+        query = query.where(Submission.created_at < until)
+    return raw_batches(query, REBUILD_BATCH)
+
+
+def tally_rows(tally: Tally, rows: Iterable[Any], keys: dict[int | None, frozenset[str]]) -> None:
+    days: dict[str, date] = {}
+    for hour_text, version_id, answers in rows:
+        day = days.get(hour_text[:10])
+        if day is None:
+            day = days[hour_text[:10]] = date.fromisoformat(hour_text[:10])
+        choices = keys.get(version_id, frozenset())
+        tally.add(day, int(hour_text[11:13]), decode_json(answers) or {}, choices)
+
+
+def rebuild(form_id: int) -> int:
+    """Recount form ``form_id``'s rollups from its stored submissions and commit; how many
+    submissions were counted. Submissions to the form wait meanwhile (the form's row is locked
+    on PostgreSQL; SQLite has one writer at a time), so none is counted twice or missed."""
+    db.session.execute(select(Form.id).where(Form.id == form_id).with_for_update())
+    db.session.execute(delete(SummaryRollup).where(SummaryRollup.form_id == form_id))
+    tally = Tally(form_id)
+    keys = choice_keys_by_version(form_id)
+    counted = 0
+    for rows in counted_rows(form_id):
+        tally_rows(tally, rows, keys)
+        counted += len(rows)
+    tally.write()
+    db.session.commit()
+    return counted
+
+
+def form_ids() -> list[int]:
+    return list(db.session.scalars(select(Form.id).order_by(Form.id)))
