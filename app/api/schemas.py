@@ -241,29 +241,9 @@ class SubmissionListArgsSchema(Schema):
 
     @pre_load
     def leave_out_choice_filters(self, data: Any, **kwargs: Any) -> dict[str, Any]:
-        """``f.<key>`` filters have names of the form's own; the view reads them."""
+        """``f.<key>`` filters are named after the form's own questions, so the document
+        describes them in words; the view reads them."""
         return {key: data[key] for key in data if not key.startswith(CHOICE_PREFIX)}
-
-
-# The inbox's filters on choice questions, named after each question's key.
-CHOICE_FILTERS = {
-    "in": "query",
-    "name": "choices",
-    "style": "form",
-    "explode": True,
-    "required": False,
-    "description": "`f.<key>=<value>` keeps submissions whose answer to the choice question "
-    "`<key>` is `<value>` (or includes it); repeat a name for any of several values.",
-    "schema": {
-        "type": "object",
-        "patternProperties": {
-            r"^f\.[A-Za-z0-9_]{1,100}$": {
-                "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
-            }
-        },
-        "additionalProperties": False,
-    },
-}
 
 
 class SubmissionCreateSchema(Schema):

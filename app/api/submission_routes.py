@@ -15,7 +15,6 @@ from app.api.errors import ApiError
 from app.api.openapi import errors
 from app.api.paths import BIG_ID
 from app.api.paths import ID
-from app.api.schemas import CHOICE_FILTERS
 from app.api.schemas import SubmissionCreateSchema
 from app.api.schemas import SubmissionListArgsSchema
 from app.api.schemas import SubmissionPageSchema
@@ -48,15 +47,16 @@ IDEMPOTENCY_HEADER = {
 @bp.route(f"/forms/<{ID}:form_id>/submissions", methods=["GET"], tags=["Submissions"])
 @bp.arguments(SubmissionListArgsSchema, location="query", error_status_code=400, unknown=RAISE)
 @bp.response(200, SubmissionPageSchema)
-@bp.doc(parameters=[CHOICE_FILTERS])
 @errors(bp, 404)
 def list_submissions(args: dict, form_id: int):
     """List a form's submissions
 
     Newest first, in pages. The inbox's filters apply: `folder`, `q`, `from`, `to`, `read`,
-    `starred`, and `f.<key>=<value>` for choice questions. Pages are found by cursor, so
-    submissions arriving meanwhile never shift or repeat what comes next. An unknown
-    parameter is refused (400), so a misspelt filter never passes for no filter.
+    `starred`, and for each choice question `f.<key>=<value>`, which keeps submissions whose
+    answer to `<key>` is (or includes) `<value>`; repeat it to accept any of several values.
+    Pages are found by cursor, so submissions arriving meanwhile never shift or repeat what
+    comes next. Any other parameter is refused (400), so a misspelt filter never passes for
+    no filter.
     """
     user = api_user()
     form = forms.get_form_for(user, form_id, "read")

@@ -28,6 +28,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from sqlalchemy import Date
 from sqlalchemy import TextClause
 from sqlalchemy import bindparam
@@ -51,6 +52,7 @@ from app.services.row_text import json_text
 from app.services.row_text import raw_batches
 from app.services.row_text import utc_text
 from app.services.submissions import specs_for
+from app.services.submissions import version_specs
 from app.signals import submission_accepted
 
 SIGNIFICANT_DIGITS = 3
@@ -220,14 +222,16 @@ ON CONFLICT (form_id, day, field_key, value) DO UPDATE SET
         ELSE coalesce(summary_rollups.low, excluded.low) END,
   high = CASE WHEN excluded.high > summary_rollups.high THEN excluded.high
          ELSE coalesce(summary_rollups.high, excluded.high) END"""
-# PostgreSQL: one array per column, so the statement's text never changes (prepared once).
+# PostgreSQL: the rows as one JSON parameter, so the statement's text never changes (prepared
+# once) and the driver adapts one string rather than an array per column.
 POSTGRESQL_UPSERT = text(
     "INSERT INTO summary_rollups (form_id, day, field_key, value, count, total, low, high) "
-    "SELECT CAST(:form_id AS integer), * FROM unnest("
-    "CAST(:day AS date[]), CAST(:field_key AS text[]), CAST(:value AS text[]), "
-    "CAST(:count AS integer[]), CAST(:total AS double precision[]), "
-    "CAST(:low AS double precision[]), CAST(:high AS double precision[]))" + ON_CONFLICT
+    "SELECT CAST(:form_id AS integer), r.day, r.field_key, r.value, r.count, r.total, r.low, "
+    "r.high FROM json_to_recordset(CAST(:rows AS json)) AS r(day date, field_key text, "
+    "value text, count integer, total double precision, low double precision, "
+    "high double precision)" + ON_CONFLICT
 )
+POSTGRESQL_ROWS = 10_000
 SQLITE_ROWS = 500  # rows per statement on SQLite: 4,000 parameters, within its limit
 
 
@@ -244,24 +248,13 @@ def sqlite_upsert(rows: int) -> TextClause:
 
 
 def _write_postgresql(connection, form_id: int, rows: list[tuple[Any, ...]]) -> None:
-    _form_ids, days, keys, values, counts, totals, lows, highs = zip(*rows, strict=True)
-    # An array holds one type: whole numbers among the sums and bounds become floats.
-    totals, lows, highs = (
-        [None if n is None else float(n) for n in c] for c in (totals, lows, highs)
-    )
-    connection.execute(
-        POSTGRESQL_UPSERT,
-        {
-            "form_id": form_id,
-            "day": list(days),
-            "field_key": list(keys),
-            "value": list(values),
-            "count": list(counts),
-            "total": totals,
-            "low": lows,
-            "high": highs,
-        },
-    )
+    for start in range(0, len(rows), POSTGRESQL_ROWS):
+        records = [
+            dict(zip(COLUMNS[1:], row[1:], strict=True))
+            for row in rows[start : start + POSTGRESQL_ROWS]
+        ]
+        parameters = {"form_id": form_id, "rows": orjson.dumps(records).decode()}
+        connection.execute(POSTGRESQL_UPSERT, parameters)
 
 
 def _write_sqlite(connection, rows: list[tuple[Any, ...]]) -> None:
@@ -283,10 +276,8 @@ def choice_keys(specs: Iterable[FieldSpec]) -> frozenset[str]:
 
 
 def choice_keys_of_version(version_id: int | None) -> frozenset[str]:
-    if version_id is None:
-        return frozenset()
-    version = db.session.get(FormVersion, version_id)
-    return choice_keys(specs_for(version)) if version is not None else frozenset()
+    # The fields parsed once per process: no query on the path of every submission.
+    return frozenset() if version_id is None else choice_keys(version_specs(version_id))
 
 
 def choice_keys_by_version(form_id: int) -> dict[int | None, frozenset[str]]:
