@@ -150,6 +150,8 @@ class BaseConfig:
         self.WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
         self.WORKER_POLL_SECONDS = env_int("WORKER_POLL_SECONDS", 2)
         self.WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 120)
+        # Wait after a delivery's first failed try; it doubles after each further one, to 4 h.
+        self.WORKER_FIRST_RETRY_SECONDS = env_int("WORKER_FIRST_RETRY_SECONDS", 30)
         self.PASSWORD_RESET_LIMIT = os.environ.get("PASSWORD_RESET_LIMIT", "5 per hour")
 
     def default_trusted_hosts(self) -> list[str]:
@@ -163,6 +165,8 @@ class BaseConfig:
                 "MAIL_USE_TLS (STARTTLS, usually port 587) and MAIL_USE_SSL (port 465) "
                 "exclude each other; set one"
             )
+        if self.WORKER_FIRST_RETRY_SECONDS < 1:
+            raise ConfigurationError("WORKER_FIRST_RETRY_SECONDS must be at least 1")
         slowest_send = max(self.MAIL_TIMEOUT, self.WEBHOOK_TIMEOUT)
         if 2 * slowest_send > self.WORKER_LEASE_SECONDS:
             # A lease shorter than a send would let a second worker send the same delivery.

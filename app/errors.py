@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask
 from flask import Response
+from flask import current_app
 from flask import jsonify
 from flask import render_template
 from flask import request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import SecurityError
@@ -25,7 +30,10 @@ FRIENDLY_MESSAGES = {
     422: "Some of what you sent is not valid.",
     429: "Too many requests. Please wait a moment and try again.",
     500: "Something went wrong on our side. It has been logged.",
+    503: "We cannot save or show anything for a moment. Please try again shortly.",
 }
+# Seconds a client is asked to wait when the database is out of reach (a restart, a failover).
+DATABASE_RETRY_AFTER = 5
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -44,6 +52,8 @@ ERROR_CODES = {
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_server_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(PoolTimeoutError, handle_database_unavailable)
 
 
 def wants_json() -> bool:
@@ -87,6 +97,24 @@ def handle_http_error(error: HTTPException):
 def handle_server_error(error: InternalServerError):
     db.session.rollback()
     return handle_http_error(InternalServerError())
+
+
+def handle_database_unavailable(error: Exception) -> Response:
+    """503 with Retry-After: the database is out of reach (restarting, failing over, no free
+    connection), which is temporary, unlike a bug. Touches neither the database nor the
+    signed-in user, so it answers even while the outage lasts."""
+    current_app.logger.warning("database unavailable: %s", error.__class__.__name__, exc_info=True)
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    message = FRIENDLY_MESSAGES[503]
+    if wants_json() or request.headers.get("X-Requested-With", "").lower() == "xmlhttprequest":
+        response = json_error(503, ERROR_CODES[503], message)
+    else:
+        html = render_template("errors/unavailable.html", message=message)
+        response = Response(html, 503, content_type="text/html; charset=utf-8")
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _message_for(error: HTTPException, status: int) -> str:

@@ -17,6 +17,7 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import and_
 from sqlalchemy import delete
 from sqlalchemy import exists
@@ -60,10 +61,12 @@ class ClaimedDelivery:
     claim_token: str
 
 
-def retry_delay(attempt: int, jitter: float | None = None) -> timedelta:
+def retry_delay(
+    attempt: int, jitter: float | None = None, first: timedelta = FIRST_RETRY_DELAY
+) -> timedelta:
     """How long to wait after failed try number ``attempt``; up to 10% more, so deliveries
     that failed together do not all come back at the same moment."""
-    base = min(FIRST_RETRY_DELAY * 2 ** (attempt - 1), LONGEST_RETRY_DELAY)
+    base = min(first * 2 ** (attempt - 1), LONGEST_RETRY_DELAY)
     return base * (1 + 0.1 * (random.random() if jitter is None else jitter))  # noqa: S311
 
 
@@ -216,9 +219,14 @@ def _settlement(claimed: ClaimedDelivery, result: SendResult, now: datetime) -> 
     return {
         **released,
         "status": DeliveryStatus.PENDING,
-        "next_attempt_at": now + retry_delay(claimed.attempt),
+        "next_attempt_at": now + retry_delay(claimed.attempt, first=_first_retry_delay()),
         "last_error": result.error,
     }
+
+
+def _first_retry_delay() -> timedelta:
+    seconds = current_app.config.get("WORKER_FIRST_RETRY_SECONDS")
+    return FIRST_RETRY_DELAY if seconds is None else timedelta(seconds=seconds)
 
 
 def fail_pending(endpoint_id: int, reason: str, now: datetime | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 
 from flask import current_app
@@ -18,6 +19,40 @@ from app.extensions import limiter
 from app.services.errors import Throttled
 
 log = logging.getLogger(__name__)
+
+
+class StorageOutage:
+    """Logs an outage of the limiter's storage once when it begins and once when it ends.
+
+    The submission limit fails open while Redis is down; a warning per request would flood the
+    log (and slow every request) for as long as the outage lasts. State is per process.
+    """
+
+    def __init__(self) -> None:
+        self.down = False
+        self._lock = threading.Lock()
+
+    def failed(self) -> None:
+        with self._lock:
+            if self.down:
+                return
+            self.down = True
+        log.warning(
+            "rate limit storage unavailable; submissions are not limited until it is back",
+            exc_info=True,
+        )
+
+    def succeeded(self) -> None:
+        if not self.down:  # read without the lock: the usual case costs nothing
+            return
+        with self._lock:
+            if not self.down:
+                return
+            self.down = False
+        log.warning("rate limit storage is back; submissions are limited again")
+
+
+submission_storage = StorageOutage()
 
 
 def _keys(email: str, address: str) -> list[str]:
@@ -63,18 +98,20 @@ def ensure_submission_allowed(address: str, form_slug: str) -> None:
     """Count a submission from ``address`` to the form; raise Throttled over the form limit.
 
     Checked here rather than by a route decorator: it is one storage call on the hottest path.
-    When the storage is down, submissions are still accepted (and the failure is logged).
+    When the storage is down, submissions are still accepted (the outage is logged once).
     """
     limit = parse(current_app.config["SUBMISSION_RATE_LIMIT"])
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
     key = f"{prefix}submissions/{form_slug}/{address}"
     try:
         if limiter.limiter.hit(limit, key):
+            submission_storage.succeeded()
             return
         reset_at, _remaining = limiter.limiter.get_window_stats(limit, key)
     except Exception:
-        log.warning("rate limit storage unavailable; submission not limited", exc_info=True)
+        submission_storage.failed()
         return
+    submission_storage.succeeded()
     raise Throttled(
         "Too many requests. Please wait a moment and try again.",
         retry_after=max(1, int(reset_at - time.time())),
