@@ -16,8 +16,14 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the email is unknown, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("formyard-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so both failures take the same time. Made
+    on first use: hashing at import would cost every process (workers, CLI, exports) half a
+    second and a 64 MiB peak of memory."""
+    return _hasher.hash("formyard-timing-equaliser")
 
 
 def normalize(password: str) -> str:
@@ -31,7 +37,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, normalize(password)) and bool(
+        return _hasher.verify(password_hash or _dummy_hash(), normalize(password)) and bool(
             password_hash
         )
     except (VerificationError, InvalidHashError):
