@@ -51,6 +51,12 @@ def require_program(path: str | Path) -> str:
     pytest.skip(message)
 
 
+def require_postgresql_and_redis() -> None:
+    """Skip (fail under REQUIRE_SERVICES=1) unless both TEST_DATABASE_URL and REDIS_URL are set."""
+    require_service("TEST_DATABASE_URL")
+    require_service("REDIS_URL")
+
+
 def program_environment(settings: dict[str, str]) -> dict[str, str]:
     """This environment with ``settings`` on top, and the virtualenv's programs first on PATH,
     as the Procfile's ``gunicorn`` and ``flask`` expect."""

@@ -30,6 +30,7 @@ from tests.process_helpers import fetch
 from tests.process_helpers import listening_addresses
 from tests.process_helpers import production_settings
 from tests.process_helpers import program_environment
+from tests.process_helpers import require_postgresql_and_redis
 from tests.process_helpers import require_program
 from tests.process_helpers import run_program
 from tests.process_helpers import scratch_database
@@ -64,6 +65,7 @@ class Deployment:
 
 @pytest.fixture
 def deployment(tmp_path) -> Iterator[Deployment]:
+    require_postgresql_and_redis()
     honcho = require_program(VENV_BIN / "honcho")
     with scratch_database("procfile") as database_url:
         port = free_port()

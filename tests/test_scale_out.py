@@ -41,6 +41,7 @@ from tests.process_helpers import Program
 from tests.process_helpers import fetch
 from tests.process_helpers import production_settings
 from tests.process_helpers import program_environment
+from tests.process_helpers import require_postgresql_and_redis
 from tests.process_helpers import require_program
 from tests.process_helpers import run_program
 from tests.process_helpers import scratch_database
@@ -100,6 +101,7 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory) -> Iterator[Cluster]:
+    require_postgresql_and_redis()
     nginx = require_program(NGINX)
     directory = tmp_path_factory.mktemp("scale_out")
     with scratch_database("scale_out") as database_url:
