@@ -35,6 +35,7 @@ WEAK_SECRET_KEYS = {
 }
 MIN_SECRET_KEY_LENGTH = 32
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigurationError(RuntimeError):
@@ -68,6 +69,15 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def redis_url_with_cert_policy(url: str) -> str:
+    """Add ``REDIS_SSL_CERT_REQS`` to a ``rediss://`` URL: Heroku Redis presents a self-signed
+    certificate, and its REDIS_URL is managed by the add-on, so it cannot carry the option."""
+    policy = os.environ.get("REDIS_SSL_CERT_REQS", "").strip().lower()
+    if not policy or not url.startswith("rediss://") or "ssl_cert_reqs=" in url:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}ssl_cert_reqs={policy}"
 
 
 def default_sqlite_url() -> str:
@@ -106,7 +116,7 @@ class BaseConfig:
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
 
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "") or (
-            self.REDIS_URL or "formyard-memory://"
+            redis_url_with_cert_policy(self.REDIS_URL) or "formyard-memory://"
         )
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "formyard:")
         self.RATELIMIT_HEADERS_ENABLED = True
@@ -128,6 +138,11 @@ class BaseConfig:
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
         if self.LOG_LEVEL not in LOG_LEVELS:
             raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or "text"
+        if self.LOG_FORMAT not in LOG_FORMATS:
+            raise ConfigurationError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        self.SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
+        self.SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "").strip() or self.APP_ENV
         self.read_delivery_settings()
 
     def read_delivery_settings(self) -> None:

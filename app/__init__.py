@@ -9,7 +9,9 @@ from typing import Any
 
 from flask import Flask
 
+from app import error_reporting
 from app import security
+from app import static_files
 from config import load_config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -30,6 +32,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # First, so its hooks run first on the way in (host check, request id) and last on the way
     # out (headers the extensions add are final by then).
     security.init_app(app)
+    static_files.init_app(app)
+    error_reporting.init_app(app)
     register_extensions(app)
     register_hooks(app)
     register_blueprints(app)

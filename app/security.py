@@ -16,6 +16,8 @@ from flask import request
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.logs import make_formatter
+
 log = logging.getLogger("formyard.request")
 
 # No inline script or style anywhere: behaviour lives in static/js, looks in static/css.
@@ -41,15 +43,17 @@ def init_app(app: Flask) -> None:
 
 def configure_logging(app: Flask) -> None:
     root = logging.getLogger("formyard")
-    if root.handlers:  # one handler per process, however many apps it builds
-        return
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
-    root.propagate = False
-    # Our own line replaces the development server's access log.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if not root.handlers:  # one handler per process, however many apps it builds
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(make_formatter(app.config.get("LOG_FORMAT", "text")))
+        root.addHandler(handler)
+        root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+        root.propagate = False
+        # Our own line replaces the development server's access log.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if app.config.get("LOG_FORMAT") == "json":
+        # Flask's logger, where the tracebacks of 500s go, would write text to stderr.
+        app.logger.handlers[:] = root.handlers
 
 
 def start_request() -> None:
@@ -90,13 +94,22 @@ def set_security_headers(response: Response) -> Response:
 def log_request(response: Response) -> Response:
     started = g.get("request_started")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    request_id = g.get("request_id", "-")
     log.info(
         "%s %s %s %.1fms request_id=%s",
         request.method,
         request.path,
         response.status_code,
         duration_ms,
-        g.get("request_id", "-"),
+        request_id,
+        # Fields of their own in JSON logs (LOG_FORMAT=json).
+        extra={
+            "method": request.method,
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": round(duration_ms, 1),
+            "request_id": request_id,
+        },
     )
     return response
 
