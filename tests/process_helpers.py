@@ -86,6 +86,17 @@ def production_settings(database_url: str, base_url: str) -> dict[str, str]:
     }
 
 
+def loopback_gunicorn(port: int) -> dict[str, str]:
+    """Settings that keep a ``gunicorn wsgi:app`` started by a test to itself.
+
+    gunicorn.conf.py binds every interface on $PORT, as platforms need; GUNICORN_CMD_ARGS,
+    which gunicorn reads after its config file, binds loopback instead. Without
+    ``--no-control-socket`` every gunicorn shares ~/.gunicorn/gunicorn.ctl, and one stopping
+    would remove another's.
+    """
+    return {"GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} --no-control-socket"}
+
+
 # --- PostgreSQL --------------------------------------------------------------------------------
 
 

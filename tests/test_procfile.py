@@ -28,6 +28,7 @@ from tests.process_helpers import VENV_BIN
 from tests.process_helpers import Program
 from tests.process_helpers import fetch
 from tests.process_helpers import listening_addresses
+from tests.process_helpers import loopback_gunicorn
 from tests.process_helpers import production_settings
 from tests.process_helpers import program_environment
 from tests.process_helpers import require_postgresql_and_redis
@@ -70,9 +71,7 @@ def deployment(tmp_path) -> Iterator[Deployment]:
     with scratch_database("procfile") as database_url:
         port = free_port()
         settings = production_settings(database_url, f"http://127.0.0.1:{port}")
-        # gunicorn.conf.py binds every interface on $PORT, as platforms need; the command-line
-        # variable gunicorn reads after its config file keeps this one on loopback.
-        settings["GUNICORN_CMD_ARGS"] = f"--bind 127.0.0.1:{port}"
+        settings.update(loopback_gunicorn(port))
         env_file = tmp_path / "procfile.env"
         env_file.write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in settings.items()))
         yield Deployment(honcho, env_file, port, program_environment({}))

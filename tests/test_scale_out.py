@@ -39,6 +39,7 @@ from tests.process_helpers import VENV_BIN
 from tests.process_helpers import Browser
 from tests.process_helpers import Program
 from tests.process_helpers import fetch
+from tests.process_helpers import loopback_gunicorn
 from tests.process_helpers import production_settings
 from tests.process_helpers import program_environment
 from tests.process_helpers import require_postgresql_and_redis
@@ -125,7 +126,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         )
         try:
             for port in backend_ports:
-                gunicorn_env = {**env, "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}"}
+                gunicorn_env = {**env, **loopback_gunicorn(port)}
                 log_path = directory / f"gunicorn-{port}.log"
                 programs.append(start_program(["gunicorn", "wsgi:app"], gunicorn_env, log_path))
             conf = write_nginx_conf(directory, balancer_port, backend_ports)
