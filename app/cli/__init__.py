@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from app.cli.deploy import check_deploy_command
 from app.cli.forms import forms_cli
 from app.cli.submissions import submissions_cli
 from app.cli.tokens import tokens_cli
@@ -15,3 +16,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(submissions_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(check_deploy_command)
