@@ -185,15 +185,18 @@ def run_program(
     return result
 
 
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds."""
+def wait_until(
+    condition: Callable[[], Any], timeout: float, what: str, details: Callable[[], str] = str
+) -> Any:
+    """Poll ``condition`` until it returns something true; fail after ``timeout`` seconds, with
+    what ``details`` says then (a program's output, say)."""
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"gave up after {timeout:.0f} s waiting for {what}")
+            pytest.fail(f"gave up after {timeout:.0f} s waiting for {what}\n{details()}")
         time.sleep(0.1)
 
 
@@ -209,7 +212,7 @@ def wait_until_healthy(url: str, *programs: Program, timeout: float = START_TIME
         except OSError:
             return False
 
-    wait_until(healthy, timeout, f"{url}/healthz")
+    wait_until(healthy, timeout, f"{url}/healthz", lambda: "\n".join(p.output() for p in programs))
 
 
 def listening_addresses(port: int) -> set[str]:

@@ -95,7 +95,7 @@ def test_procfile_serves_a_submission_and_its_webhook_arrives(deployment, receiv
         assert reply.status == 303, reply.text
         assert reply.headers["Location"] == f"/f/{SLUG}/thanks"
 
-        wait_until(lambda: receiver.requests, 20, f"the webhook\n{honcho.output()}")
+        wait_until(lambda: receiver.requests, 20, "the webhook", honcho.output)
         [request] = receiver.requests
         assert request.headers["X-Formyard-Event"] == "submission.created"
         assert signature_is_valid(request, secret)

@@ -236,7 +236,12 @@ def test_two_workers_deliver_every_webhook_once(cluster, receiver, tmp_path):
             for _ in range(SUBMISSION_LIMIT):
                 assert submit(cluster, slug).status == 303
         expected = len(slugs) * SUBMISSION_LIMIT
-        wait_until(lambda: len(receiver.requests) >= expected, 30, f"{expected} webhooks")
+        wait_until(
+            lambda: len(receiver.requests) >= expected,
+            30,
+            f"{expected} webhooks",
+            lambda: "\n".join(worker.output() for worker in workers),
+        )
         wait_until(lambda: all_settled(cluster.app), 10, "every delivery to be settled")
     finally:
         for worker in workers:
