@@ -1,8 +1,8 @@
 """Full-text search over submissions' answers: one function, the right index per database.
 
 Each word typed matches as a prefix ("lis" finds "Lisbon"); every word must match. SQLite
-answers from its FTS5 table, PostgreSQL from its GIN index over a ``tsvector`` (both built
-in app/models/search_index.py).
+answers from its FTS5 table, PostgreSQL from its stored ``tsvector`` column and the GIN index
+over it (both built in app/models/search_index.py).
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from sqlalchemy import text
 from app.extensions import db
 from app.models import Submission
 from app.models.search_index import FTS_TABLE
+from app.models.search_index import SEARCH_VECTOR
 
 MAX_TERMS = 8
 MAX_TERM_CHARS = 100
 _fts = table(FTS_TABLE, literal_column("rowid"))
-# Written exactly as in the index, so that PostgreSQL uses it.
-_POSTGRESQL_VECTOR = literal_column(
-    "jsonb_to_tsvector('simple'::regconfig, submissions.answers, '[\"string\"]'::jsonb)"
-)
+_POSTGRESQL_VECTOR = literal_column(f"submissions.{SEARCH_VECTOR}")
 
 
 def search_terms(query: str) -> list[str]:
