@@ -29,6 +29,7 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint .github/workflows/ci.yml
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .

@@ -13,3 +13,26 @@ errorlog = "-"
 # Recycle workers now and then so a slow leak cannot grow without bound.
 max_requests = 2000
 max_requests_jitter = 200
+# gunicorn's control socket is one file per user ($HOME/.gunicorn/gunicorn.ctl) that every
+# instance would share, and the Docker image's user has no home to write it in; nothing uses it.
+control_socket_disable = True
+
+# LOG_FORMAT=json: gunicorn's own lines (start, workers, timeouts) as JSON objects too.
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    logconfig_dict = {
+        # Other libraries' warnings, as Python shows them without any logging set up.
+        "root": {"level": "WARNING", "handlers": ["error_console"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            # Formyard logs each request itself.
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+        },
+        "handlers": {
+            "error_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
+        },
+        "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
+    }

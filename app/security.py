@@ -54,6 +54,7 @@ def configure_logging(app: Flask) -> None:
     if app.config.get("LOG_FORMAT") == "json":
         # Flask's logger, where the tracebacks of 500s go, would write text to stderr.
         app.logger.handlers[:] = root.handlers
+        app.logger.propagate = False
 
 
 def start_request() -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 from pathlib import Path
 
 import brotli
@@ -21,6 +22,7 @@ from whitenoise.compress import main as compress_static
 from app import create_app
 from app import static_files
 from tests.delivery_helpers import Receiver
+from tests.delivery_helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -206,6 +208,51 @@ def test_json_logs_are_one_object_per_line_request_lines_included():
     assert health["message"].startswith("GET /healthz 200 ")
     error = next(entry for entry in entries if "exception" in entry)
     assert "RuntimeError: kaboom" in error["exception"]
+
+
+def test_gunicorn_logs_json_too(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": STRONG_KEY,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'gunicorn.sqlite3'}",
+        "TRUSTED_HOSTS": "127.0.0.1",
+        "LOG_FORMAT": "json",
+        "WEB_CONCURRENCY": "1",
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    server = subprocess.Popen(
+        [str(gunicorn), "wsgi:app", "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert wait_for_health(f"http://127.0.0.1:{port}/healthz"), "gunicorn did not start"
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    entries = [json.loads(line) for line in output.splitlines() if line.strip()]
+    messages = [(entry["logger"], entry["message"]) for entry in entries]
+    assert any(
+        logger == "gunicorn.error" and m.startswith("Starting gunicorn") for logger, m in messages
+    )
+    assert any(logger == "formyard.request" and "GET /healthz 200" in m for logger, m in messages)
+    assert not any(logger == "gunicorn.access" for logger, _ in messages)
+
+
+def wait_for_health(url: str, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            time.sleep(0.2)
+    return False
 
 
 def test_text_logs_stay_the_default():
