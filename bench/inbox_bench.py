@@ -7,7 +7,7 @@ the first inbox page, a page 10,000 rows deep (following the cursor, as "Older" 
 search matching about 1% of rows, and the summary page over 30, 90 and 365 days. Finally a
 separate process per format exports the whole inbox as CSV, Excel and JSON Lines; for each it
 prints rows per second (wall clock, and per second of the process's own CPU, which tells more
-when other work shares the machine), the process's peak memory (max RSS; the process is signed in by
+when other work shares the machine), the process's peak memory (VmHWM; the process is signed in by
 its session cookie, as a browser that signed in earlier is, so the 64 MiB that argon2 takes to
 check a password is not in it) and the peak during the export alone (the high-water mark reset
 just before it). The load average is printed at the start and
@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -259,8 +258,10 @@ def export_file(database_url: str, export_format: str) -> dict:
     app = make_app(database_url)
     client = session_client(app)
     form_id, _ = form_and_deep_cursor(app, BIG, 1)
-    # The reset clears max RSS too, so the peak before the export is kept first.
-    signed_in_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Read from /proc, not getrusage: a child started by vfork and exec inherits its parent's
+    # high-water mark in ru_maxrss, which would count this script's own pages. The reset
+    # clears the mark, so the peak before the export is kept first.
+    signed_in_peak_mb = peak_memory_since_reset() or 0.0
     reset_peak_memory()
     started, cpu_started = time.perf_counter(), time.process_time()
     response = client.get(f"/forms/{form_id}/submissions/export?format={export_format}")
@@ -273,9 +274,7 @@ def export_file(database_url: str, export_format: str) -> dict:
         "seconds": seconds,
         "cpu_seconds": cpu,
         "bytes": size,
-        "peak_mb": max(
-            signed_in_peak_mb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        ),
+        "peak_mb": max(signed_in_peak_mb, peak_memory_since_reset() or 0.0),
         "export_peak_mb": peak_memory_since_reset(),
     }
 
