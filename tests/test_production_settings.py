@@ -19,6 +19,7 @@ from flask import jsonify
 from flask import request
 from whitenoise.compress import main as compress_static
 
+import config
 from app import create_app
 from app import static_files
 from tests.delivery_helpers import Receiver
@@ -180,6 +181,7 @@ def test_compressed_copies_are_served_to_clients_that_ask(
 # --- JSON logs ---
 
 LOGGING_SCRIPT = """
+import config
 from app import create_app
 app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -265,6 +267,7 @@ def test_text_logs_stay_the_default():
 
 SENTRY_SCRIPT = """
 import sys
+import config
 from app import create_app
 app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -314,3 +317,29 @@ def decode_body(body: bytes, encoding: str) -> bytes:
     if encoding == "br":
         return brotli.decompress(body)
     return body
+
+
+# --- Redis over TLS ---
+
+
+@pytest.mark.parametrize(
+    ("url", "policy", "expected"),
+    [
+        ("rediss://:pw@host:6379", "none", "rediss://:pw@host:6379?ssl_cert_reqs=none"),
+        ("rediss://host:6379/0?a=1", "none", "rediss://host:6379/0?a=1&ssl_cert_reqs=none"),
+        (
+            "rediss://host:6379?ssl_cert_reqs=required",
+            "none",
+            "rediss://host:6379?ssl_cert_reqs=required",
+        ),
+        ("redis://host:6379", "none", "redis://host:6379"),
+        ("rediss://host:6379", "", "rediss://host:6379"),
+    ],
+)
+def test_heroku_redis_certificate_policy_reaches_the_rate_limit_storage(
+    monkeypatch, url, policy, expected
+):
+    monkeypatch.setenv("REDIS_SSL_CERT_REQS", policy)
+    monkeypatch.setenv("REDIS_URL", url)
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    assert expected == config.load_config("production").RATELIMIT_STORAGE_URI
