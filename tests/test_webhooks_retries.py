@@ -1,5 +1,6 @@
 """Failed webhook calls come back with exponential backoff for about a day; an endpoint that
-fails 20 times in a row is disabled and its form's owner is told. The clock is moved by hand."""
+fails 20 times in a row, over an hour at least, is disabled and its form's owner is told. The
+clock is moved by hand."""
 
 from datetime import timedelta
 from itertools import pairwise
@@ -8,6 +9,7 @@ import pytest
 
 from app.models import DeliveryStatus
 from app.models import Role
+from app.models.delivery import FAILING_TIME_BEFORE_DISABLING
 from app.services import outbox
 from tests.conftest import make_user
 from tests.delivery_helpers import Clock
@@ -163,6 +165,14 @@ def disable_after_failures(app, receiver, owner_id=None):
     return form_id, endpoint_id
 
 
+def fail_for_an_hour(app) -> None:
+    """21 fail at once, which is not enough; the first retry an hour later disables it."""
+    clock = Clock()
+    run_worker(app, clock)
+    clock.advance(FAILING_TIME_BEFORE_DISABLING)
+    run_worker(app, clock)
+
+
 def test_twenty_failures_in_a_row_disable_the_endpoint_and_email_its_owner(
     mail_app, receiver, smtp_server
 ):
@@ -170,16 +180,16 @@ def test_twenty_failures_in_a_row_disable_the_endpoint_and_email_its_owner(
     creator = make_user(mail_app, "maker@example.com", Role.EDITOR)
     form_id, endpoint_id = disable_after_failures(mail_app, receiver, owner_id=creator)
 
-    run_worker(mail_app)  # 20 fail, the 21st is not tried; then the owner's email goes out
-    assert len(receiver.requests) == 20
+    fail_for_an_hour(mail_app)  # 21 + 1 fail; then the owner's email goes out
+    assert len(receiver.requests) == 22
     endpoint = fetch_endpoint(mail_app, endpoint_id)
     assert endpoint.enabled is False
-    assert "after 20 failed deliveries in a row" in endpoint.disabled_reason
-    # Those waiting for a retry, and the one never tried, are given up with the endpoint.
+    assert "after 22 failed deliveries in a row" in endpoint.disabled_reason
+    # Those waiting for a retry are given up with the endpoint.
     calls = all_deliveries(mail_app, kind="webhook")
     assert {d.status for d in calls} == {DeliveryStatus.FAILED}
     assert {d.last_error for d in calls} == {"The webhook was disabled after failing repeatedly."}
-    assert [d.attempts for d in calls] == [1] * 20 + [0]
+    assert sorted(d.attempts for d in calls) == [1] * 20 + [2]  # the soonest due was retried
 
     mail = smtp_server.one_to("maker@example.com")  # the form's creator, not every owner
     assert smtp_server.to("owner@example.com") == []
@@ -196,11 +206,30 @@ def test_without_an_active_creator_every_owner_is_told(mail_app, receiver, smtp_
     make_user(mail_app, "second@example.com", Role.OWNER)
     make_user(mail_app, "editor@example.com", Role.EDITOR)
     disable_after_failures(mail_app, receiver)
-    run_worker(mail_app)
+    fail_for_an_hour(mail_app)
     assert sorted(to for mail in smtp_server.messages for to in mail.rcpt_tos) == [
         "first@example.com",
         "second@example.com",
     ]
+
+
+def test_a_short_outage_disables_nothing_however_many_deliveries_fail(mail_app, receiver):
+    receiver.default = Reply(503, b"restarting")
+    form_id = make_form(mail_app)
+    endpoint_id, _secret = add_webhook(mail_app, form_id, receiver.url)
+    for number in range(50):
+        submit_answers(mail_app, form_id, {"name": f"Person {number}"})
+    clock = Clock()
+    assert run_worker(mail_app, clock) == 50
+    assert fetch_endpoint(mail_app, endpoint_id).consecutive_failures == 50
+
+    receiver.default = Reply(200)  # back a minute later
+    clock.advance(timedelta(minutes=1))
+    assert run_worker(mail_app, clock) == 50
+    endpoint = fetch_endpoint(mail_app, endpoint_id)
+    assert (endpoint.enabled, endpoint.consecutive_failures) == (True, 0)
+    calls = all_deliveries(mail_app, kind="webhook")
+    assert {d.status for d in calls} == {DeliveryStatus.DELIVERED}
 
 
 def test_a_success_resets_the_run_of_failures(mail_app, receiver):
@@ -218,7 +247,7 @@ def test_enabling_again_clears_the_failures_and_redelivery_works(
     mail_app, receiver, smtp_server, auth, owner
 ):
     form_id, endpoint_id = disable_after_failures(mail_app, receiver)
-    run_worker(mail_app)
+    fail_for_an_hour(mail_app)
     receiver.default = Reply(200)
     auth.login()
     path = f"/forms/{form_id}/webhooks/{endpoint_id}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Enum
@@ -24,6 +25,9 @@ from app.models.types import utcnow
 
 MAX_RECIPIENTS = 10
 FAILURES_BEFORE_DISABLING = 20
+# ...over at least this long: a receiver down for a minute while many deliveries wait for it
+# fails 20 in a row within seconds, and is not dead.
+FAILING_TIME_BEFORE_DISABLING = timedelta(hours=1)
 
 
 def _enum(enum_class: type[enum.Enum]) -> Enum:

@@ -28,6 +28,7 @@ from app.models import Submission
 from app.models import User
 from app.models import WebhookEndpoint
 from app.models import WebhookPreset
+from app.models.delivery import FAILING_TIME_BEFORE_DISABLING
 from app.models.delivery import FAILURES_BEFORE_DISABLING
 from app.models.types import MAX_ID
 from app.models.types import utcnow
@@ -298,7 +299,29 @@ def note_result(endpoint_id: int, succeeded: bool, now: datetime | None = None) 
     )
     if failures is None or failures < FAILURES_BEFORE_DISABLING:
         return False
-    return _disable(endpoint_id, failures, now or utcnow())
+    now = now or utcnow()
+    if now - _failing_since(endpoint_id, now) < FAILING_TIME_BEFORE_DISABLING:
+        return False
+    return _disable(endpoint_id, failures, now)
+
+
+def _failing_since(endpoint_id: int, now: datetime) -> datetime:
+    """When the endpoint's run of failures began: its first failed attempt since its last
+    success. Asked only once a run is long enough to disable it, so it is rarely run."""
+    attempts = (
+        select(func.min(DeliveryAttempt.started_at))
+        .join(Delivery, Delivery.id == DeliveryAttempt.delivery_id)
+        .where(Delivery.endpoint_id == endpoint_id)
+    )
+    last_success = db.session.scalar(
+        attempts.with_only_columns(func.max(DeliveryAttempt.started_at)).where(
+            DeliveryAttempt.succeeded.is_(True)
+        )
+    )
+    failures = attempts.where(DeliveryAttempt.succeeded.is_(False))
+    if last_success is not None:
+        failures = failures.where(DeliveryAttempt.started_at > last_success)
+    return db.session.scalar(failures) or now
 
 
 def _disable(endpoint_id: int, failures: int, now: datetime) -> bool:
