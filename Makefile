@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint format vendor clean
+.PHONY: run test reliability lint format vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest -n auto
+
+# Loads and faults against servers it starts itself (PostgreSQL 15 binaries and redis-server
+# needed); a minute per scenario. RELIABILITY_SECONDS=10 for a quicker look; `make test` runs
+# a short version.
+reliability: $(VENV)/.dev-installed
+	$(BIN)/python -m reliability
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

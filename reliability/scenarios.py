@@ -201,9 +201,12 @@ class Suite:
         }
         if others:
             result.extra["other"] = ",".join(f"{s}:{n}" for s, n in others.items())
-        unacked_stored = len(set(stored) - acked)
-        if unacked_stored:
-            result.extra["stored_unacked"] = unacked_stored
+        # Stored although the client was not told so: the connection broke after the commit,
+        # or the commit's reply was lost in an outage (a 503). A retry would store it twice.
+        told = {o.tag: o.status for o in load.outcomes}
+        unacked = Counter(str(told.get(tag) or "no-answer") for tag in set(stored) - acked)
+        if unacked:
+            result.extra["stored_unacked"] = ",".join(f"{s}:{n}" for s, n in unacked.items())
         for outcome in load.outcomes:
             if outcome.status < 500:
                 continue
