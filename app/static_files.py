@@ -1,10 +1,10 @@
 """Static files through WhiteNoise: far-future caching for names that carry their content's
 hash, gzip and Brotli copies made at build time (``python -m whitenoise.compress app/static``).
 
-Outside development, ``url_for("static", filename="css/app.css")`` gives
+In production, ``url_for("static", filename="css/app.css")`` gives
 ``/static/css/app.<hash>.css``: that name changes whenever the file does, so browsers may keep
 it for a year. The plain name still works (embed snippets on other sites use it, and so do
-relative imports between modules) with a short lifetime.
+relative imports between modules) with a short lifetime. In development Flask serves the files.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class HashedStaticFiles(WhiteNoise):
 
 def init_app(app: Flask) -> None:
     """Serve ``app.static_folder`` with WhiteNoise, except in development, where Flask serves
-    it so edits show at once."""
+    it so edits show at once (WhiteNoise reads the folder once, at start)."""
     if app.config["APP_ENV"] == "development" or not app.static_folder:
         return
     files = HashedStaticFiles(app.wsgi_app, root=app.static_folder, prefix="static/")
