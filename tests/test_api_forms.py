@@ -155,7 +155,7 @@ def test_a_refused_patch_changes_nothing(app, api):
         },
     )
     assert response.status_code == 422
-    assert "redirect_url" in error_of(response)["details"]
+    assert "settings.redirect_url" in error_of(response)["details"]
     stored = stored_form(app, form_id)
     assert stored.title == "Contact us"
     assert stored.status == FormStatus.OPEN
@@ -169,10 +169,10 @@ def test_a_refused_patch_changes_nothing(app, api):
         ({"fields": [{"key": "a", "type": "nope", "label": "X"}]}, "fields[0].type"),
         ({"fields": "name"}, "fields"),
         ({"settings": {"closes_at": "2030-01-01T12:00:00"}}, "settings.closes_at"),
-        ({"settings": {"closes_at": "9999-12-31T23:59:59-23:00"}}, "closes_at"),
-        ({"settings": {"max_responses": 0}}, "max_responses"),
+        ({"settings": {"closes_at": "9999-12-31T23:59:59-23:00"}}, "settings.closes_at"),
+        ({"settings": {"max_responses": 0}}, "settings.max_responses"),
         ({"settings": {"status": "archived"}}, "settings.status"),
-        ({"settings": {"allowed_origins": ["not an origin"]}}, "allowed_origins"),
+        ({"settings": {"allowed_origins": ["not an origin"]}}, "settings.allowed_origins"),
     ],
 )
 def test_patch_refuses_with_the_field_at_fault(app, api, body, field):
@@ -235,6 +235,9 @@ def test_delete_moves_to_the_trash(app, api):
         ('{"title": "x"}', "application/json; charset=no-such", "UTF-8"),
         ("title=x", "application/x-www-form-urlencoded", "Send JSON"),
         ('{"title": "a\\u0000b"}', "application/json", "NUL"),
+        ('{"title": "a\\ud800b"}', "application/json", "surrogate"),
+        ('{"slug": "x", "\\udfff": 1}', "application/json", "surrogate"),
+        ('{"title": 1e400}', "application/json", "finite"),
         ("[" * 40 + "]" * 40, "application/json", "nested"),
         ("[" * 100_000 + "]" * 100_000, "application/json", "not valid JSON"),
         ("1" * 5000, "application/json", "not valid JSON"),
@@ -272,8 +275,39 @@ def test_nul_in_the_address_answers_400(app, api, path):
 def test_wrong_method_answers_405_in_json(app, api):
     response = api.client.put("/api/v1/forms", headers=api.headers)
     assert response.status_code == 405
-    assert response.get_json()["error"]["code"] == "method_not_allowed"
-    assert "GET" in response.headers["Allow"]
+    assert error_of(response)["code"] == "method_not_allowed"
+    assert response.headers["Allow"] == "GET, HEAD, POST, OPTIONS"
+    assert "RateLimit-Remaining" in response.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/forms/99999999999999999999999999"),
+        ("patch", "/forms/9223372036854775808"),
+        ("delete", "/forms/2147483648"),
+        ("get", "/forms/0"),
+        ("get", "/forms/-1"),
+        ("get", "/forms/one"),
+        ("get", "/submissions/99999999999999999999999999"),
+        ("delete", "/webhooks/99999999999999999999999999"),
+        ("get", "/forms/1/"),
+        ("get", "/no-such-thing"),
+    ],
+)
+def test_unknown_addresses_and_ids_out_of_range_answer_404_in_the_api_shape(app, api, method, path):
+    make_contact_form(app)
+    response = getattr(api, method)(path, json={} if method == "patch" else None)
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+    assert "RateLimit-Remaining" in response.headers
+
+
+def test_options_lists_only_the_addresses_own_methods(app, api):
+    form_id = make_contact_form(app)
+    response = api.client.options(f"/api/v1/forms/{form_id}", headers=api.headers)
+    assert response.status_code == 200
+    assert response.headers["Allow"] == "GET, HEAD, PATCH, DELETE, OPTIONS"
 
 
 def test_answers_are_never_cached_and_never_set_cookies(app, api):

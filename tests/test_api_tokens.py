@@ -189,9 +189,10 @@ def test_account_page_makes_a_token_shown_once(app, client, auth, owner):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"name": "", "scope": "read"}, "This field is required."),
-        ({"name": "x" * 101, "scope": "read"}, "Field cannot be longer than 100 characters."),
-        ({"name": "CI", "scope": "admin"}, "Not a valid choice."),
+        # The service's messages, the same that `flask tokens create` gives.
+        ({"name": "  ", "scope": "read"}, "Name the token (at most 100 characters)"),
+        ({"name": "x" * 101, "scope": "read"}, "Name the token (at most 100 characters)"),
+        ({"name": "CI", "scope": "admin"}, "Choose read, or read and write."),
     ],
 )
 def test_account_page_refuses_a_bad_token_request(app, client, auth, owner, data, message):

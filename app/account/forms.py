@@ -40,10 +40,13 @@ class ChangePasswordForm(FlaskForm):
 
 
 class NewTokenForm(FlaskForm):
+    """Only parses: tokens.create_token checks the name and the scope, for the CLI too, and its
+    messages show next to these fields. The attributes are the browser's hints of that rule."""
+
     name = StringField(
         "Token name",
         description="Where it will be used, such as: CRM sync.",
-        validators=[DataRequired(), Length(max=MAX_NAME_CHARS)],
+        render_kw={"required": True, "maxlength": MAX_NAME_CHARS},
     )
     scope = RadioField(
         "Scope",
@@ -53,4 +56,5 @@ class NewTokenForm(FlaskForm):
             SelectChoice(TokenScope.WRITE.value, "Read and write"),
         ],
         default=TokenScope.READ.value,
+        validate_choice=False,
     )

@@ -41,7 +41,10 @@ def init_app(app: Flask) -> None:
     app.extensions["formyard.api"] = api
 
 
-from app.api import docs_routes  # noqa: E402,F401
+from app.api import docs_routes  # noqa: E402
 from app.api import form_routes  # noqa: E402,F401
 from app.api import submission_routes  # noqa: E402,F401
 from app.api import webhook_routes  # noqa: E402,F401
+
+for blueprint in (bp, docs_bp):
+    blueprint.after_request(docs_routes.allow_only_real_methods)

@@ -1,10 +1,13 @@
-"""Checks every API request gets before its view parses it: a JSON body of sane size, depth and
-text, and an address without NUL characters (PostgreSQL refuses them in text). Problems answer
-400 (or 413), so the views and services never meet them."""
+"""Checks every API request gets before its view parses it: a JSON body of sane size, depth,
+numbers and text, and an address without NUL characters. PostgreSQL refuses NUL in text, and
+neither database can store a lone UTF-16 surrogate (JSON's ``"\\ud800"``), so both answer 400
+here (or 413) and the views and services never meet them."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from flask import current_app
@@ -15,6 +18,8 @@ from app.api.errors import ApiError
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 MAX_JSON_DEPTH = 32
 NUL = "\x00"
+# Half of a UTF-16 pair on its own: valid JSON, but not text that can be stored or encoded.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_request() -> None:
@@ -63,11 +68,23 @@ def _problem_in(body: Any) -> str | None:
         value, depth = pending.pop()
         if depth > MAX_JSON_DEPTH:
             return f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep."
-        if isinstance(value, str) and NUL in value:
-            return "Text may not contain the NUL character (\\u0000)."
+        if isinstance(value, str):
+            problem = _problem_in_text(value)
+            if problem:
+                return problem
+        if isinstance(value, float) and not math.isfinite(value):
+            return "Numbers must be finite (this one is too large)."
         if isinstance(value, dict):
             pending.extend((key, depth) for key in value)
             pending.extend((item, depth + 1) for item in value.values())
         elif isinstance(value, list):
             pending.extend((item, depth + 1) for item in value)
+    return None
+
+
+def _problem_in_text(text: str) -> str | None:
+    if NUL in text:
+        return "Text may not contain the NUL character (\\u0000)."
+    if LONE_SURROGATE.search(text):
+        return "Text may not contain a lone UTF-16 surrogate (\\ud800 to \\udfff)."
     return None

@@ -25,17 +25,17 @@ from app.models import Submission
 from app.services import forms
 from app.services import inbox
 from app.services import triage
+from app.services.submissions import MAX_IDEMPOTENCY_KEY_CHARS
 from app.services.submissions import SubmissionContext
 from app.services.submissions import fields_from_json
 from app.services.submissions import submit
 
-MAX_IDEMPOTENCY_KEY_CHARS = 200
 IDEMPOTENCY_HEADER = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "description": "Up to 200 printable ASCII characters; a retry with the same key is stored "
-    "once and answers 200 with the first submission.",
+    "description": f"Up to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters; a retry with "
+    "the same key is stored once and answers 200 with the first submission.",
     "schema": {
         "type": "string",
         "maxLength": MAX_IDEMPOTENCY_KEY_CHARS,
@@ -60,7 +60,7 @@ def list_submissions(args: dict, form_id: int):
     """
     user = api_user()
     form = forms.get_form_for(user, form_id, "read")
-    chosen = inbox.InboxFilter.from_args(_filter_args(args), inbox.columns_for(form))
+    chosen = _inbox_filter(args, inbox.columns_for(form))
     after = _cursor(args.get("cursor"))
     page = inbox.list_page(form, chosen, inbox.zone_of(user), after=after, size=args["limit"])
     versions = present.versions_by_id(form)
@@ -68,6 +68,15 @@ def list_submissions(args: dict, form_id: int):
         "data": [present.submission_detail(form, row, versions) for row in page.rows],
         "next_cursor": str(page.older) if page.older else None,
     }
+
+
+def _inbox_filter(args: dict, columns: list[inbox.Column]) -> inbox.InboxFilter:
+    values = _filter_args(args)
+    unknown = inbox.InboxFilter.unknown_choice_filters(values, columns)
+    if unknown:
+        message = "Not a choice question of this form; f.<key> filters need one."
+        raise ApiError(400, "Unknown filter.", details={name: [message] for name in unknown})
+    return inbox.InboxFilter.from_args(values, columns)
 
 
 def _filter_args(args: dict) -> MultiDict:
@@ -158,19 +167,7 @@ def update_submission(changes: dict, submission_id: int):
     (409 when the form already has all the responses it may take).
     """
     form, submission = inbox.find_submission_for(api_user(), submission_id, "edit")
-    # Spam first: it is the change that can be refused, and then nothing else has changed.
-    if changes.get("spam") is True:
-        triage.mark_spam(form, submission)
-    elif changes.get("spam") is False:
-        triage.mark_not_spam(form, submission)
-    if "read" in changes:
-        triage.set_read(submission, changes["read"])
-    if "starred" in changes:
-        triage.set_starred(submission, changes["starred"])
-    if changes.get("trashed") is True:
-        triage.trash(submission)
-    elif changes.get("trashed") is False:
-        triage.restore(submission)
+    triage.change_flags(form, submission, **changes)
     return _detail(form, submission)
 
 

@@ -1,5 +1,6 @@
 from flask import request
 from flask import url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from app.models import Availability
@@ -14,6 +15,7 @@ from app.services.errors import DomainError
 from app.services.errors import Throttled
 from app.services.form_views import record_view
 from app.services.markdown import render_markdown
+from app.services.submissions import MAX_IDEMPOTENCY_KEY_CHARS
 from app.services.submissions import AlreadyResponded
 from app.services.submissions import FormUnavailable
 from app.services.submissions import SubmissionContext
@@ -74,23 +76,26 @@ def _submit(form: Form, *, embedded: bool):
         throttle.ensure_submission_allowed(request.remote_addr or "", form.slug)
     except Throttled as error:
         return responses.throttled(form, error)
-    data, files = responses.submitted_fields()
-    context = SubmissionContext(
-        origin=request.headers.get("Origin"),
-        referrer=request.headers.get("Referer"),
-        user_agent=request.headers.get("User-Agent"),
-        idempotency_key=request.headers.get("Idempotency-Key", "").strip()[:200]
-        or idempotency_key_from_token(form, data.get("_token")),
-        same_site=responses.is_same_site(),
-        already_responded=responses.already_responded(form),
-    )
     try:
-        accepted = submit(form, data, files, context)
+        data, files = responses.submitted_fields()  # a JSON answer no page could send is invalid
+        accepted = submit(form, data, files, _context(form, data))
     except SubmissionInvalid as error:
         return responses.invalid(form, error, embedded)
     except AlreadyResponded:
         return _already_responded(form, embedded, 409)
     return responses.accepted(form, accepted, embedded)
+
+
+def _context(form: Form, data: MultiDict) -> SubmissionContext:
+    given_key = request.headers.get("Idempotency-Key", "").strip()[:MAX_IDEMPOTENCY_KEY_CHARS]
+    return SubmissionContext(
+        origin=request.headers.get("Origin"),
+        referrer=request.headers.get("Referer"),
+        user_agent=request.headers.get("User-Agent"),
+        idempotency_key=given_key or idempotency_key_from_token(form, data.get("_token")),
+        same_site=responses.is_same_site(),
+        already_responded=responses.already_responded(form),
+    )
 
 
 @bp.route("/f/<slug>", methods=["OPTIONS"])

@@ -431,11 +431,21 @@ def update_form(
         if fields is not None:
             _apply_fields(form, fields)
         if settings:
-            _apply_settings(form, **{**current_settings(form), **settings})
+            _apply_nested_settings(form, settings)
     except DomainError:
         db.session.rollback()
         raise
     db.session.commit()
+
+
+def _apply_nested_settings(form: Form, settings: dict[str, Any]) -> None:
+    """Settings given as ``{"settings": {...}}``: a refusal names ``settings.<name>``."""
+    try:
+        _apply_settings(form, **{**current_settings(form), **settings})
+    except DomainError as error:
+        if error.field:
+            error.field = f"settings.{error.field}"
+        raise
 
 
 def _check_closing_time(closes_at: datetime) -> datetime:

@@ -183,6 +183,17 @@ class InboxFilter:
             choices=tuple(choices),
         )
 
+    @staticmethod
+    def unknown_choice_filters(args: MultiDict, columns: list[Column]) -> list[str]:
+        """The ``f.<key>`` arguments naming no choice question of the form. The page leaves
+        them out; the API refuses them, so a misspelt filter never passes for no filter."""
+        choice_keys = {column.key for column in columns if column.is_choice}
+        return [
+            name
+            for name in args
+            if name.startswith(CHOICE_PREFIX) and name[len(CHOICE_PREFIX) :] not in choice_keys
+        ]
+
     def to_args(self) -> dict[str, Any]:
         """Query-string arguments that rebuild this filter (defaults left out)."""
         args: dict[str, Any] = {}

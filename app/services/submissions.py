@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from dataclasses import field
 from functools import lru_cache
@@ -23,6 +24,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form as WTForm
 
 from app.extensions import db
+from app.fields import ErrorCode
 from app.fields import FieldError
 from app.fields import FieldSpec
 from app.fields import UploadedFile
@@ -97,6 +99,10 @@ class SubmissionInvalid(DomainError):
         self.form = form
 
 
+# An Idempotency-Key longer than this is cut (the public page) or refused (the API).
+MAX_IDEMPOTENCY_KEY_CHARS = 200
+
+
 @dataclass(frozen=True)
 class SubmissionContext:
     """What the request tells about the submission, beyond its fields."""
@@ -118,17 +124,36 @@ class Accepted:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+# What a page can send as one answer; a list of them answers a multiple-choice question.
+ANSWER_TYPES = (str, int, float, bool)
+NOT_AN_ANSWER = "Give text, a number, true or false, or a list of those."
+
+
 def fields_from_json(body: dict[str, Any]) -> MultiDict:
     """A JSON object of answers as posted fields: a list gives a repeated name, null an empty
-    value, true and false their names, so JSON goes through the same validation as a page."""
+    value, true and false their names, so JSON goes through the same validation as a page.
+    An answer a page could not send (an object, a list inside a list) is refused by name."""
     data = MultiDict()
+    refused: list[FieldError] = []
     for key, value in body.items():
-        for item in value if isinstance(value, list) else [value]:
+        items = value if isinstance(value, list) else [value]
+        if not all(_is_answer(item) for item in items):
+            refused.append(FieldError(str(key), ErrorCode.TYPE_TEXT, NOT_AN_ANSWER))
+            continue
+        for item in items:
             data.add(str(key), "" if item is None else _json_text(item))
+    if refused:
+        raise SubmissionInvalid(refused)
     return data
 
 
-def _json_text(value: object) -> str:
+def _is_answer(value: object) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)  # NaN and Infinity are no answer a page sends
+    return value is None or isinstance(value, ANSWER_TYPES)
+
+
+def _json_text(value: str | int | float | bool) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -152,6 +152,32 @@ def restore(submission: Submission) -> None:
     db.session.commit()
 
 
+def change_flags(
+    form: Form,
+    submission: Submission,
+    *,
+    read: bool | None = None,
+    starred: bool | None = None,
+    spam: bool | None = None,
+    trashed: bool | None = None,
+) -> None:
+    """Several changes at once (None leaves a flag as it is), as the API's PATCH asks. Spam
+    first: it is the one change that can be refused (a full form), and then nothing else has
+    changed."""
+    if spam is True:
+        mark_spam(form, submission)
+    elif spam is False:
+        mark_not_spam(form, submission)
+    if read is not None:
+        set_read(submission, read)
+    if starred is not None:
+        set_starred(submission, starred)
+    if trashed is True:
+        trash(submission)
+    elif trashed is False:
+        restore(submission)
+
+
 def _move_to_trash(form_id: int, ids: list[int]) -> int:
     moved = _changed(form_id, ids, _submissions.c.deleted_at.is_(None), deleted_at=utcnow())
     rollups.count_submissions(form_id, [row for row in moved if not row.is_spam], -1)
