@@ -103,7 +103,9 @@ def handle_database_unavailable(error: Exception) -> Response:
     """503 with Retry-After: the database is out of reach (restarting, failing over, no free
     connection), which is temporary, unlike a bug. Touches neither the database nor the
     signed-in user, so it answers even while the outage lasts."""
-    current_app.logger.warning("database unavailable: %s", error.__class__.__name__, exc_info=True)
+    # One line, no traceback: an outage makes one per request, and the cause is all that varies.
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()[:1]
+    current_app.logger.warning("database unavailable, answering 503: %s", "".join(reason))
     with contextlib.suppress(Exception):
         db.session.rollback()
     message = FRIENDLY_MESSAGES[503]
