@@ -55,10 +55,14 @@ def settings_for(args: argparse.Namespace) -> Settings:
     )
 
 
-def raise_on_sigterm() -> None:
+def interrupt_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the run through its ``finally``, which stops every server; SIGINT
+    too where a shell started us in the background with it ignored."""
+
     def interrupt(_signum, _frame) -> None:
         raise KeyboardInterrupt
 
+    signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
 
 
@@ -68,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"reliability: missing {', '.join(missing)}", file=sys.stderr)
         return 2
-    raise_on_sigterm()
+    interrupt_on_signals()
     workdir = Path(tempfile.mkdtemp(prefix="formyard-reliability-"))
     suite = Suite(settings_for(args), workdir)
     print(f"reliability: load average {os.getloadavg()[0]:.2f}; logs in {workdir}", flush=True)
