@@ -137,8 +137,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--log-level", default="WARNING", help="Formyard's LOG_LEVEL")
     parser.add_argument(
         "--ratelimit-storage",
-        default="memory://",
-        help="RATELIMIT_STORAGE_URI, e.g. redis://127.0.0.1:6379/15 as in a multi-worker deploy",
+        default="formyard-memory://",
+        help="RATELIMIT_STORAGE_URI: by default Formyard's own without REDIS_URL; "
+        "redis://127.0.0.1:6379/15 is what a multi-worker deploy uses",
     )
     parser.add_argument(
         "--repo-gunicorn-conf",
@@ -194,7 +195,7 @@ def app_environment(database_url: str, args: argparse.Namespace) -> dict[str, st
         LOG_LEVEL=args.log_level.upper(),
         # Set, so that a developer's .env cannot switch the limiter's storage behind our back.
         REDIS_URL="",
-        RATELIMIT_STORAGE_URI=getattr(args, "ratelimit_storage", "memory://"),
+        RATELIMIT_STORAGE_URI=getattr(args, "ratelimit_storage", "formyard-memory://"),
         RATELIMIT_KEY_PREFIX=f"formyard-bench-{secrets.token_hex(4)}:",
         PYTHONDONTWRITEBYTECODE="1",
     )
