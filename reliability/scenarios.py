@@ -160,22 +160,28 @@ class Suite:
         workers = self.settings.workers if threads == 1 else 2
         return Gunicorn(self.supervisor, name, self.app_env(database_url, **env), workers, threads)
 
-    def stored_tags(self, database_url: str, slug: str) -> Counter[str]:
+    def query(self, database_url: str, sql: str, slug: str) -> list:
+        """Read straight from the tables, not through the app: the check depends on the schema
+        only."""
         from sqlalchemy import create_engine
         from sqlalchemy import text
 
         from config import normalize_database_url
 
         engine = create_engine(normalize_database_url(database_url))
-        query = text(
-            "SELECT s.answers FROM submissions AS s JOIN forms AS f ON f.id = s.form_id "
-            "WHERE f.slug = :slug"
-        )
         try:
             with engine.connect() as connection:
-                rows = connection.execute(query, {"slug": slug}).scalars().all()
+                return list(connection.execute(text(sql), {"slug": slug}).scalars())
         finally:
             engine.dispose()
+
+    def stored_tags(self, database_url: str, slug: str) -> Counter[str]:
+        rows = self.query(
+            database_url,
+            "SELECT s.answers FROM submissions AS s JOIN forms AS f ON f.id = s.form_id "
+            "WHERE f.slug = :slug",
+            slug,
+        )
         return Counter(_answers(row).get("name", "") for row in rows)
 
     # --- counting --------------------------------------------------------------------------
@@ -410,6 +416,14 @@ def delivery_outage(suite: Suite) -> Result:
         len(receiver.tags) - len(set(receiver.tags))
     )
     result.extra["drained_in"] = f"{waited:.0f}s"
+    # Proof that the outage was met: tries that failed, and were retried.
+    [failed_tries] = suite.query(
+        url,
+        "SELECT count(*) FROM delivery_attempts AS a JOIN deliveries AS d ON d.id = a.delivery_id"
+        " JOIN forms AS f ON f.id = d.form_id WHERE f.slug = :slug AND NOT a.succeeded",
+        "rel-e",
+    )
+    result.extra["failed_tries"] = failed_tries
     if not acked <= set(smtp.tags) or not acked <= set(receiver.tags):
         result.problems.append("some deliveries never arrived")
     return result
