@@ -275,7 +275,9 @@ def test_nul_in_the_address_answers_400(app, api, path):
 def test_wrong_method_answers_405_in_json(app, api):
     response = api.client.put("/api/v1/forms", headers=api.headers)
     assert response.status_code == 405
-    assert error_of(response)["code"] == "method_not_allowed"
+    error = error_of(response)
+    assert error["code"] == "method_not_allowed"
+    assert error["message"] == "This address does not take PUT; it takes GET, HEAD, POST, OPTIONS."
     assert response.headers["Allow"] == "GET, HEAD, POST, OPTIONS"
     assert "RateLimit-Remaining" in response.headers
 

@@ -7,12 +7,16 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiToken
 from app.models import Role
+from app.models import Submission
+from app.models import WebhookEndpoint
 from app.models.types import utcnow
+from app.services import netcheck
 from app.services import tokens
 from app.services import users
 from tests.api_helpers import ApiClient
@@ -23,6 +27,8 @@ from tests.api_helpers import make_token
 from tests.api_helpers import stored_token
 from tests.conftest import OWNER_EMAIL
 from tests.conftest import make_user
+from tests.delivery_helpers import add_webhook
+from tests.delivery_helpers import submit_answers
 
 TOKEN_RE = re.compile(r'<code class="secret"[^>]*>(fy_[^<]+)</code>')
 
@@ -134,23 +140,42 @@ def test_a_read_token_reads_but_cannot_write(app, client, owner):
         assert [form.title for form in _forms()] == ["Contact us"]
 
 
-@pytest.mark.parametrize("scope", ["read", "write"])
-def test_a_viewers_token_cannot_write_whatever_its_scope(app, client, owner, scope):
+@pytest.mark.parametrize(
+    ("scope", "code"), [("read", "insufficient_scope"), ("write", "forbidden")]
+)
+def test_a_viewers_token_cannot_write_whatever_its_scope(
+    app, client, owner, scope, code, monkeypatch
+):
+    monkeypatch.setattr(netcheck, "system_resolver", lambda host, port: ["93.184.215.14"])
     form_id = make_contact_form(app)
+    submission_id = submit_answers(app, form_id, {"name": "Ann", "email": "ann@example.com"})
+    webhook_id, _secret = add_webhook(app, form_id, "https://hooks.example/1")
     api = ApiClient(client, make_token(app, "viewer@example.com", Role.VIEWER, scope))
     assert api.get("/forms").status_code == 200
     assert api.get(f"/forms/{form_id}/submissions").status_code == 200
+    assert api.get(f"/submissions/{submission_id}").status_code == 200
     for response in (
         api.post("/forms", json={"title": "New"}),
         api.patch(f"/forms/{form_id}", json={"title": "Renamed"}),
         api.delete(f"/forms/{form_id}"),
+        api.post(f"/forms/{form_id}/publish"),
         api.post(f"/forms/{form_id}/submissions", json={"answers": {"name": "Ann"}}),
-        api.get(f"/forms/{form_id}/webhooks"),  # editors' business, as on the pages
+        api.patch(f"/submissions/{submission_id}", json={"starred": True}),
+        api.delete(f"/submissions/{submission_id}"),
+        api.post(f"/forms/{form_id}/webhooks", json={"url": "https://hooks.example/2"}),
+        api.delete(f"/webhooks/{webhook_id}"),
     ):
         assert response.status_code == 403
-        assert error_of(response)["code"] in {"forbidden", "insufficient_scope"}
+        assert error_of(response)["code"] == code
+    # Webhooks are editors' business, as on the pages, even to read.
+    for path in (f"/forms/{form_id}/webhooks", f"/webhooks/{webhook_id}/deliveries"):
+        assert error_of(api.get(path))["code"] == "forbidden"
     with app.app_context():
         assert [form.title for form in _forms()] == ["Contact us"]
+        submission = db.session.get(Submission, submission_id)
+        assert (submission.is_starred, submission.deleted_at) == (False, None)
+        assert db.session.scalar(select(func.count(Submission.id))) == 1
+        assert db.session.scalar(select(func.count(WebhookEndpoint.id))) == 1
 
 
 def test_a_token_follows_its_users_role_as_it_changes(app, client, owner):

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response
 from flask import current_app
 from flask import jsonify
+from flask import request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -97,8 +98,11 @@ def handle_http_error(error: HTTPException) -> Response:
     if messages:  # webargs could not parse the request
         message = "The request is malformed." if status == 400 else "Some values are not valid."
         return error_response(status, code, message, flatten_messages(messages))
-    headers = {"Allow": error.get_response().headers["Allow"]} if status == 405 else {}
-    return error_response(status, code, _message(error, status), headers=headers)
+    if status == 405:
+        allowed = error.get_response().headers["Allow"]
+        message = f"This address does not take {request.method}; it takes {allowed}."
+        return error_response(status, code, message, headers={"Allow": allowed})
+    return error_response(status, code, _message(error, status))
 
 
 def _message(error: HTTPException, status: int) -> str:

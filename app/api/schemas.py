@@ -246,10 +246,19 @@ class SubmissionListArgsSchema(Schema):
         return {key: data[key] for key in data if not key.startswith(CHOICE_PREFIX)}
 
 
+# What one answer may be: what a page can send (services.submissions.fields_from_json).
+ANSWER_VALUE = [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
+
+
 class SubmissionCreateSchema(Schema):
     answers = fields.Dict(
         keys=fields.String(),
-        values=fields.Raw(allow_none=True),
+        values=fields.Raw(
+            allow_none=True,
+            metadata={
+                "anyOf": [*ANSWER_VALUE, {"type": "array", "items": {"anyOf": ANSWER_VALUE}}]
+            },
+        ),
         required=True,
         metadata={
             "description": "Answers by field key, checked as the public page checks them. "

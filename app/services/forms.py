@@ -95,7 +95,10 @@ def create_form(
     slug: str | None = None,
     kind: FormKind | str = FormKind.BUILT,
 ) -> Form:
-    """A new draft form, blank or from a template; ``user`` None means the CLI."""
+    """A new draft form, blank or from a template, if ``user`` may edit forms; ``user`` None
+    means the CLI."""
+    if user is not None:
+        check_allowed(user, "edit")
     if template not in TEMPLATES:
         known = ", ".join(TEMPLATES)
         raise ValidationFailed(
