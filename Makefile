@@ -30,7 +30,7 @@ test: $(VENV)/.dev-installed
 # needed); a minute per scenario. RELIABILITY_SECONDS=10 for a quicker look; `make test` runs
 # a short version.
 reliability: $(VENV)/.dev-installed
-	$(BIN)/python -m reliability
+	$(BIN)/python -m tests.reliability
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reliability.servers import missing_programs
+from tests.reliability.servers import missing_programs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,7 @@ def test_no_acknowledged_submission_is_lost_under_load_and_faults():
             pytest.fail(f"{message} but REQUIRE_SERVICES=1")
         pytest.skip(message)
     result = subprocess.run(
-        [sys.executable, "-m", "reliability", "--short"],
+        [sys.executable, "-m", "tests.reliability", "--short"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

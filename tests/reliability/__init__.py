@@ -1,3 +1,3 @@
 """The reliability suite: bounded loads on the public form while servers fail, counting the
 submissions acknowledged to clients against the rows stored. Run it with ``make reliability``
-or ``python -m reliability --help``."""
+or ``python -m tests.reliability --help``."""

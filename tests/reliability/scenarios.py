@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
-from reliability.load import ACKNOWLEDGED
-from reliability.load import Load
-from reliability.load import p99_ms
-from reliability.load import run_load
-from reliability.servers import Gunicorn
-from reliability.servers import PostgresCluster
-from reliability.servers import RedisServer
-from reliability.servers import SmtpSink
-from reliability.servers import Supervisor
-from reliability.servers import WebhookReceiver
+from tests.reliability.load import ACKNOWLEDGED
+from tests.reliability.load import Load
+from tests.reliability.load import p99_ms
+from tests.reliability.load import run_load
+from tests.reliability.servers import Gunicorn
+from tests.reliability.servers import PostgresCluster
+from tests.reliability.servers import RedisServer
+from tests.reliability.servers import SmtpSink
+from tests.reliability.servers import Supervisor
+from tests.reliability.servers import WebhookReceiver
 
 FIELDS = [
     {"key": "name", "type": "short_text", "label": "Name", "required": True},
@@ -287,7 +287,7 @@ def killed_workers(suite: Suite) -> Result:
             await _at(began, moment)
             pids = server.worker_pids()
             if pids:
-                pid = random.choice(pids)  # noqa: S311
+                pid = random.choice(pids)
                 os.kill(pid, signal.SIGKILL)  # a worker of our own gunicorn
                 killed.append(pid)
             moment += every

@@ -1,4 +1,4 @@
-"""``python -m reliability``: run the scenarios, print one line each, exit 1 when any failed."""
+"""``python -m tests.reliability``: run the scenarios, one line each; exit 1 when any failed."""
 
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from reliability.scenarios import SCENARIOS
-from reliability.scenarios import Settings
-from reliability.scenarios import Suite
-from reliability.servers import missing_programs
+from tests.reliability.scenarios import SCENARIOS
+from tests.reliability.scenarios import Settings
+from tests.reliability.scenarios import Suite
+from tests.reliability.servers import missing_programs
 
 SHORT_SECONDS = 6.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m reliability", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.reliability", description=__doc__)
     parser.add_argument(
         "--seconds",
         type=float,
