@@ -64,6 +64,24 @@ def test_add_refuses_with_field_details(app, api, form_id, body, field, message,
     assert message in error_of(response)["details"][field][0]
 
 
+@pytest.mark.parametrize(
+    "data",
+    [{"url": ""}, {"url": "https://hooks.example/" + "x" * 2000}, {}],
+    ids=["empty", "too long", "left out"],
+)
+def test_the_page_and_the_api_refuse_a_url_with_the_services_message(
+    app, client, auth, api, form_id, data
+):
+    message = "Give a full web address starting with https:// (or http://)."
+    if "url" in data:
+        response = api.post(f"/forms/{form_id}/webhooks", json=data)
+        assert error_of(response)["details"] == {"url": [message]}
+    auth.login()  # the owner, on the webhooks page
+    page = auth.post(f"/forms/{form_id}/webhooks", {**data, "preset": "generic"})
+    assert page.status_code == 422
+    assert message in page.get_data(as_text=True)
+
+
 def test_private_addresses_are_refused_unless_allowed(app, api, form_id, receiver):
     app.config["WEBHOOK_ALLOW_PRIVATE"] = False
     response = api.post(f"/forms/{form_id}/webhooks", json={"url": receiver.url})

@@ -6,10 +6,10 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from app.models import WebhookPreset
+from app.services.netcheck import MAX_URL_CHARS
 
 PRESET_CHOICES = [
     SelectChoice(WebhookPreset.GENERIC.value, "Formyard JSON (signed)"),
@@ -35,10 +35,12 @@ class NotificationForm(FlaskForm):
 
 
 class WebhookForm(FlaskForm):
+    # Checked by webhooks.add_endpoint, for the API too; the attributes are browser hints.
     url = StringField(
         "Address (URL)",
         description="Formyard POSTs JSON here for each new response.",
-        validators=[DataRequired(), Length(max=2000)],
+        render_kw={"required": True, "maxlength": MAX_URL_CHARS},
+        filters=[lambda value: value or ""],  # left out of the post: empty, which is refused
     )
     preset = SelectField("Format", choices=PRESET_CHOICES, default=WebhookPreset.GENERIC.value)
 
