@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
+from app.extensions import limiter
 from app.models import Role
 from app.security import CONTENT_SECURITY_POLICY
+from app.services import tokens
 from tests.api_helpers import ApiClient
 from tests.api_helpers import error_of
 from tests.api_helpers import make_contact_form
@@ -95,6 +98,23 @@ def test_requests_without_a_valid_token_are_limited_per_address(app, client, api
     from_elsewhere = client.get("/api/v1/forms", environ_base={"REMOTE_ADDR": "203.0.113.9"})
     assert from_elsewhere.status_code == 401
     assert api.get("/forms").status_code == 200  # a real token is not held back
+
+
+def test_a_database_outage_answers_503_and_leaves_the_limiters_storage_alone(app, api, monkeypatch):
+    def database_down(value, now=None):
+        raise OperationalError("SELECT api_tokens", {}, ConnectionRefusedError("refused"))
+
+    # Flask-Limiter takes an error raised while it works out the key for its storage failing,
+    # and falls back to per-process counters for every request that follows.
+    monkeypatch.setattr(limiter, "_storage_dead", False)
+    monkeypatch.setattr(tokens, "authenticate", database_down)
+    response = api.get("/forms")
+    assert response.status_code == 503
+    assert error_of(response)["code"] == "unavailable"
+    # At least the site's 5 seconds; Flask-Limiter moves it to the end of its window.
+    assert int(response.headers["Retry-After"]) >= 5
+    assert "RateLimit-Remaining" in response.headers
+    assert limiter._storage_dead is False
 
 
 def test_limits_are_shared_between_processes_through_redis(app, owner):

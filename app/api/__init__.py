@@ -7,6 +7,8 @@ call) and answer with a schema. Every answer, errors included, carries the rate-
 from flask import Blueprint as FlaskBlueprint
 from flask import Flask
 from flask_smorest import Blueprint
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from app.api import errors
@@ -18,7 +20,7 @@ from app.extensions import csrf
 from app.services.errors import DomainError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Formyard's JSON API.")
-# The document and its page need no token.
+# The document, its page and the answer for addresses that name nothing need no token.
 docs_bp = FlaskBlueprint("api_docs", __name__)
 
 for blueprint in (bp, docs_bp):
@@ -28,6 +30,8 @@ for blueprint in (bp, docs_bp):
     blueprint.register_error_handler(errors.ApiError, errors.handle_api_error)
     blueprint.register_error_handler(DomainError, errors.handle_domain_error)
     blueprint.register_error_handler(HTTPException, errors.handle_http_error)
+    for outage in (OperationalError, PoolTimeoutError):
+        blueprint.register_error_handler(outage, errors.handle_database_unavailable)
 bp.before_request(require_token)
 bp.before_request(check_request)
 

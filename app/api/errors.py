@@ -14,6 +14,7 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import errors as site_errors
 from app.errors import ERROR_CODES
 from app.errors import FRIENDLY_MESSAGES
 from app.extensions import db
@@ -74,6 +75,14 @@ def handle_domain_error(error: DomainError) -> Response:
         return error_response(409, code, error.message)
     details = error.field_errors or None
     return error_response(error.status, error.code.lower(), error.message, details)
+
+
+def handle_database_unavailable(error: Exception) -> Response:
+    """The site's 503 for a database out of reach (logged in one line, rolled back, with
+    Retry-After), in the API's shape."""
+    site_answer = site_errors.handle_database_unavailable(error)
+    retry = {"Retry-After": site_answer.headers["Retry-After"]}
+    return error_response(503, ERROR_CODES[503], FRIENDLY_MESSAGES[503], headers=retry)
 
 
 def submission_details(error: SubmissionInvalid) -> Details:

@@ -10,21 +10,36 @@ import time
 from flask import Response
 from flask import current_app
 from flask import request
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.auth import current_token
+from app.extensions import db
 from app.extensions import limiter
+from app.models import ApiToken
 
 log = logging.getLogger("formyard.api")
 
 
 def rate_limit() -> str:
-    setting = "API_RATE_LIMIT" if current_token() else "API_ANONYMOUS_RATE_LIMIT"
+    setting = "API_RATE_LIMIT" if _token_for_limits() else "API_ANONYMOUS_RATE_LIMIT"
     return current_app.config[setting]
 
 
 def rate_limit_key() -> str:
-    token = current_token()
+    token = _token_for_limits()
     return f"token:{token.id}" if token else f"address:{request.remote_addr}"
+
+
+def _token_for_limits() -> ApiToken | None:
+    """The request's token, or None when the database cannot say. Flask-Limiter takes any error
+    raised here for its own storage failing and falls back to per-process counters; counted by
+    address instead, the request goes on to require_token, which meets the outage again and
+    answers 503."""
+    try:
+        return current_token()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
 
 
 # One shared scope: a budget covers every API operation, not each one separately.
