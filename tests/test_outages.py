@@ -6,8 +6,11 @@ import logging
 from datetime import timedelta
 
 import pytest
+from limits import parse
+from limits.strategies import FixedWindowRateLimiter
 
 from app import create_app
+from app.extensions import limiter
 from app.services import throttle
 from tests.delivery_helpers import Clock
 from tests.delivery_helpers import Reply
@@ -95,6 +98,23 @@ def test_submissions_are_accepted_while_the_rate_limit_storage_is_down(app, fres
     assert warnings == [
         "rate limit storage unavailable; submissions are not limited until it is back"
     ]
+
+
+def test_submissions_are_counted_in_the_shared_storage_after_flask_limiter_fell_back(
+    app, monkeypatch
+):
+    """Flask-Limiter switches to per-process memory when one of its own checks fails, and
+    back only on a later limited request; form posts must keep counting where every process
+    sees them (Redis in production) all the while."""
+    slug = make_form(app, CONTACT_FIELDS, slug="contact")
+    app.config["SUBMISSION_RATE_LIMIT"] = "2 per minute"
+    monkeypatch.setattr(limiter, "_storage_dead", True)
+    client = app.test_client()
+    statuses = [client.post(f"/f/{slug}", data=CONTACT_ANSWERS).status_code for _ in range(3)]
+    assert statuses == [303, 303, 429]
+    key = f"{app.config.get('RATELIMIT_KEY_PREFIX', '')}submissions/{slug}/127.0.0.1"
+    shared = FixedWindowRateLimiter(limiter.storage)
+    assert shared.get_window_stats(parse("2 per minute"), key).remaining == 0
 
 
 def test_the_end_of_a_storage_outage_is_logged_once(fresh_outage, caplog):

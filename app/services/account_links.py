@@ -23,7 +23,6 @@ from itsdangerous import URLSafeTimedSerializer
 from limits import parse
 
 from app.extensions import db
-from app.extensions import limiter
 from app.models import DeliveryKind
 from app.models import DeliveryTrigger
 from app.models import Role
@@ -37,6 +36,7 @@ from app.services.errors import ValidationFailed
 from app.services.links import external_url
 from app.services.mail import email_payload
 from app.services.passwords import hash_password
+from app.services.throttle import shared_counter
 
 log = logging.getLogger("formyard.accounts")
 
@@ -121,8 +121,8 @@ def _count_reset_request(email: str, address: str) -> None:
     keys = [f"{prefix}password-reset/account/{digest}", f"{prefix}password-reset/address/{address}"]
     try:
         for key in keys:
-            if not limiter.limiter.hit(limit, key):
-                reset_at, _remaining = limiter.limiter.get_window_stats(limit, key)
+            if not shared_counter().hit(limit, key):
+                reset_at, _remaining = shared_counter().get_window_stats(limit, key)
                 retry_after = max(1, int(reset_at - time.time()))
                 raise Throttled(
                     "Too many reset requests. Wait a while, then try again.",

@@ -11,9 +11,13 @@ import hashlib
 import logging
 import threading
 import time
+from functools import lru_cache
 
 from flask import current_app
 from limits import parse
+from limits.storage import Storage
+from limits.strategies import STRATEGIES
+from limits.strategies import RateLimiter
 
 from app.extensions import limiter
 from app.services.errors import Throttled
@@ -55,6 +59,24 @@ class StorageOutage:
 submission_storage = StorageOutage()
 
 
+def shared_counter() -> RateLimiter:
+    """The rate limiter's strategy on its configured storage (Redis when set).
+
+    Not ``limiter.limiter``: once any of Flask-Limiter's own checks fails, that switches every
+    caller to per-process memory until a later limited request finds the storage back, which a
+    process serving only form posts never makes. Here each call meets the real storage, and
+    failures are handled by the callers.
+    """
+    return _strategy_on(
+        current_app.config.get("RATELIMIT_STRATEGY", "fixed-window"), limiter.storage
+    )
+
+
+@lru_cache(maxsize=8)
+def _strategy_on(strategy: str, storage: Storage) -> RateLimiter:
+    return STRATEGIES[strategy](storage)
+
+
 def _keys(email: str, address: str) -> list[str]:
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
@@ -70,8 +92,8 @@ def ensure_login_allowed(email: str, address: str) -> None:
     limit = _limit()
     try:
         for key in _keys(email, address):
-            if not limiter.limiter.test(limit, key):
-                reset_at, _remaining = limiter.limiter.get_window_stats(limit, key)
+            if not shared_counter().test(limit, key):
+                reset_at, _remaining = shared_counter().get_window_stats(limit, key)
                 retry_after = max(1, int(reset_at - time.time()))
                 minutes = max(1, round(retry_after / 60))
                 raise Throttled(
@@ -89,7 +111,7 @@ def record_login_failure(email: str, address: str) -> None:
     limit = _limit()
     try:
         for key in _keys(email, address):
-            limiter.limiter.hit(limit, key)
+            shared_counter().hit(limit, key)
     except Exception:
         log.warning("login throttle storage unavailable; failure not counted", exc_info=True)
 
@@ -104,10 +126,10 @@ def ensure_submission_allowed(address: str, form_slug: str) -> None:
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
     key = f"{prefix}submissions/{form_slug}/{address}"
     try:
-        if limiter.limiter.hit(limit, key):
+        if shared_counter().hit(limit, key):
             submission_storage.succeeded()
             return
-        reset_at, _remaining = limiter.limiter.get_window_stats(limit, key)
+        reset_at, _remaining = shared_counter().get_window_stats(limit, key)
     except Exception:
         submission_storage.failed()
         return
