@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     from app.extensions import limiter
     from app.extensions import login_manager
     from app.extensions import migrate
+    from app.ratelimit import keep_limiter_off
 
     db.init_app(app)
     database.configure_engine_events()
@@ -59,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    keep_limiter_off(app, limiter, "public")
     login_manager.init_app(app)
     configure_login_manager(login_manager)
 

@@ -1,12 +1,17 @@
-"""The default rate-limit storage without Redis."""
+"""The default rate-limit storage without Redis, and Flask-Limiter kept off public pages."""
 
 import threading
 import time
 
+from flask import request
+from flask_limiter import Limiter
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 
 from app.ratelimit import SweepingMemoryStorage
+from tests.public_helpers import CONTACT_ANSWERS
+from tests.public_helpers import CONTACT_FIELDS
+from tests.public_helpers import make_form
 
 
 def test_counts_and_limits_like_memory_storage():
@@ -33,3 +38,23 @@ def test_hits_start_no_thread_of_their_own():
     for number in range(50):
         limiter.hit(limit, f"key-{number}")
     assert threading.active_count() <= before
+
+
+def test_the_limiter_runs_on_admin_and_api_requests_but_not_on_public_ones(app, owner, monkeypatch):
+    checked: list[str] = []
+    identify = Limiter.identify_request
+
+    def recording(self):
+        checked.append(request.path)
+        return identify(self)
+
+    monkeypatch.setattr(Limiter, "identify_request", recording)
+    slug = make_form(app, CONTACT_FIELDS, slug="contact")
+    client = app.test_client()
+    assert client.get(f"/f/{slug}").status_code == 200
+    assert client.post(f"/f/{slug}", data=CONTACT_ANSWERS).status_code == 303
+    assert client.get("/login").status_code == 200
+    api = client.get("/api/v1/forms")
+    assert api.status_code == 401
+    assert "RateLimit-Limit" in api.headers  # the API's budget is still counted and shown
+    assert checked == ["/login", "/api/v1/forms"]
