@@ -95,12 +95,12 @@ def clear_process_caches() -> None:
     from app.public import cache
     from app.public.pages import clear_cache
     from app.services.deliveries import forget_delivery_targets
-    from app.services.submissions import version_specs
+    from app.services.submissions import forget_versions
 
     clear_cache()
     cache.forget()
     forget_delivery_targets()
-    version_specs.cache_clear()
+    forget_versions()
 
 
 def _driver_url(url: str) -> str:

@@ -43,8 +43,8 @@ from app.services import forms
 from app.services import notifications
 from app.services import webhooks
 from app.services.submissions import SubmissionContext
+from app.services.submissions import forget_versions
 from app.services.submissions import submit
-from app.services.submissions import version_specs
 from app.services.worker import Worker
 
 SMTP_USER = "mailer"
@@ -270,7 +270,7 @@ def receiver_fixture():
 @pytest.fixture(name="mail_app")
 def mail_app_fixture(app, smtp_server):
     """The test app sending mail to ``smtp_server`` and allowed to call loopback receivers."""
-    version_specs.cache_clear()  # ids repeat between tests; the cache must not
+    forget_versions()  # ids repeat between tests; the caches must not
     app.config.update(
         MAIL_SERVER=smtp_server.host,
         MAIL_PORT=smtp_server.port,
@@ -279,7 +279,7 @@ def mail_app_fixture(app, smtp_server):
         SUBMISSION_RATE_LIMIT="1000 per minute",
     )
     yield app
-    version_specs.cache_clear()
+    forget_versions()
 
 
 class Clock:

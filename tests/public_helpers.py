@@ -26,7 +26,7 @@ from app.models import StoredFile
 from app.models import Submission
 from app.public import pages
 from app.services import forms
-from app.services.submissions import version_specs
+from app.services.submissions import forget_versions
 
 SITE = "https://site.example"
 OTHER_SITE = "https://other.example"
@@ -116,7 +116,7 @@ def clear_page_caches() -> None:
     Every test starts from an empty database, so version and form ids repeat between tests
     while the caches (keyed by those ids) outlive the test that filled them.
     """
-    version_specs.cache_clear()
+    forget_versions()
     with pages._cache_lock:
         pages._cache.clear()
 

@@ -135,10 +135,7 @@ def csrf(client) -> str:
 @pytest.fixture(autouse=True)
 def fresh_caches():
     """Each test's database starts empty, so version ids repeat: forget fields cached by id."""
-    for name in ("version_specs", "_parsed_specs"):
-        cached = getattr(submission_service, name, None)
-        if cached is not None:
-            cached.cache_clear()
+    submission_service.forget_versions()
 
 
 @pytest.fixture

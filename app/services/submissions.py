@@ -230,18 +230,31 @@ def specs_for(version: FormVersion) -> tuple[FieldSpec, ...]:
     return version_specs(version.id, version.number)
 
 
-def bind_form(specs: tuple[FieldSpec, ...], data: MultiDict, files: MultiDict) -> WTForm:
+@lru_cache(maxsize=1024)
+def version_form_class(version_id: int) -> type[WTForm]:
+    """A version's WTForms class, built once per process as its fields are parsed once: a
+    class only describes the fields, and every request binds an instance of its own."""
+    return build_form_class(version_specs(version_id))
+
+
+def forget_versions() -> None:
+    """Drop the fields and classes kept per version id (tests, whose ids start again)."""
+    version_specs.cache_clear()
+    version_form_class.cache_clear()
+
+
+def bind_form(form_class: type[WTForm], data: MultiDict, files: MultiDict) -> WTForm:
     formdata = MultiDict(data)
     for key, upload in files.items(multi=True):
         formdata.add(key, upload)
-    return build_form_class(specs)(formdata=formdata)
+    return form_class(formdata=formdata)
 
 
 def _validated_answers(
     version_id: int, data: MultiDict, files: MultiDict
 ) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
     specs = version_specs(version_id)
-    bound = bind_form(specs, data, files)
+    bound = bind_form(version_form_class(version_id), data, files)
     if not bound.validate():
         raise SubmissionInvalid(collect_errors(bound), bound)
     answers = answers_from(bound, specs)
