@@ -2,7 +2,8 @@
 
 Builds a fresh database (``flask db upgrade``), creates two forms of nine questions, fills them
 with ``flask submissions seed`` (1,000,000 and 1,000 rows by default, timed), then measures
-server-side time (the WSGI call in this process, no network) of 20 requests per scenario:
+server-side time (the WSGI call in this process, no network) of 20 requests per scenario, the two
+forms' requests taken in turns:
 the first inbox page, a page 10,000 rows deep (following the cursor, as "Older" links do), a
 search matching about 1% of rows, and the summary page over 30, 90 and 365 days. Finally a
 separate process per format exports the whole inbox as CSV, Excel and JSON Lines; for each it
@@ -192,31 +193,36 @@ def form_and_deep_cursor(app, slug: str, depth: int) -> tuple[int, str]:
         return form.id, str(Cursor(row.created_at, row.id))
 
 
-def time_requests(client, path: str, count: int) -> tuple[float, float, int]:
-    """Median and 95th percentile in ms of ``count`` requests, after one warm-up; rows shown."""
+def timed_get(client, path: str) -> float:
+    started = time.perf_counter()
     response = client.get(path)
+    elapsed = (time.perf_counter() - started) * 1000
     assert response.status_code == 200, (path, response.status_code)
-    rows = response.get_data(as_text=True).count('<input type="checkbox" name="ids"')
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    times.sort()
-    p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
-    return statistics.median(times), p95, rows
+    return elapsed
+
+
+def shown_rows(client, path: str) -> int:
+    """Rows the page lists (one warm-up request too)."""
+    page = client.get(path).get_data(as_text=True)
+    return page.count('<input type="checkbox" name="ids"')
+
+
+def median_and_p95(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return statistics.median(times), times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
 
 
 def measure_pages(database_url: str, requests: int) -> dict[str, dict[str, tuple]]:
+    """Each scenario on both forms, their requests taken in turns (big, small, big, ...), so
+    that whatever else the machine does weighs on both alike: the comparison is the target."""
     app = make_app(database_url)
     client = signed_in_client(app)
-    results: dict[str, dict[str, tuple]] = {}
+    paths: dict[str, dict[str, str]] = {}
     # The small form's deep page is the deepest that still fills a page of 50.
     for slug, depth in ((BIG, 10_000), (SMALL, 900)):
         form_id, cursor = form_and_deep_cursor(app, slug, depth)
         base = f"/forms/{form_id}"
-        scenarios = {
+        paths[slug] = {
             "first page": f"{base}/submissions",
             "deep page": f"{base}/submissions?after={cursor}",
             "search 1%": f"{base}/submissions?q=Lisbon",
@@ -224,13 +230,19 @@ def measure_pages(database_url: str, requests: int) -> dict[str, dict[str, tuple
             "summary 90 days": f"{base}/summary?days=90",
             "summary 365 days": f"{base}/summary?days=365",
         }
-        results[slug] = {}
-        for name, path in scenarios.items():
-            results[slug][name] = time_requests(client, path, requests)
-            median, p95, rows = results[slug][name]
-            print(
-                f"  {slug:12} {name:17} median {median:8.1f} ms   p95 {p95:8.1f} ms   rows {rows}"
-            )
+    results: dict[str, dict[str, tuple]] = {BIG: {}, SMALL: {}}
+    for name in paths[BIG]:
+        rows = {slug: shown_rows(client, paths[slug][name]) for slug in (BIG, SMALL)}
+        times: dict[str, list[float]] = {BIG: [], SMALL: []}
+        for _ in range(requests):
+            for slug in (BIG, SMALL):
+                times[slug].append(timed_get(client, paths[slug][name]))
+        for slug in (BIG, SMALL):
+            results[slug][name] = (*median_and_p95(times[slug]), rows[slug])
+    for slug in (BIG, SMALL):
+        for name, (median, p95, rows) in results[slug].items():
+            figures = f"median {median:8.1f} ms   p95 {p95:8.1f} ms   rows {rows}"
+            print(f"  {slug:12} {name:17} {figures}")
     return results
 
 

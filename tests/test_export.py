@@ -24,6 +24,7 @@ from app.models import Submission
 from app.services import exports
 from app.services import forms
 from app.services import storage
+from app.services.export_writing import csv_text_cells
 from app.services.inbox import InboxFilter
 from app.services.inbox import filter_conditions
 from tests.test_inbox import add_submission
@@ -430,3 +431,34 @@ def test_csv_fields_are_quoted_as_the_csv_module_quotes_them():
         buffer = io.StringIO()
         csv.writer(buffer).writerow([text, "x"])
         assert exports.csv_field(text) + ",x\r\n" == buffer.getvalue(), text
+
+
+TRICKY_TEXT = [
+    "=1+1",
+    "+33 6 12",
+    "-5",
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+    'say "hi"',
+    "a,b",
+    "two\nlines",
+    "cr\rinside",
+    "",
+    "plain",
+    "x\x1f=y",
+]
+
+
+@pytest.mark.parametrize("tricky", TRICKY_TEXT)
+def test_a_batch_of_text_cells_is_written_as_each_cell_would_be(tricky):
+    """The batch path (long columns of unique answers) quotes and neutralises exactly as a
+    spreadsheet reader needs: read back, every cell is the neutralised answer."""
+    batch = [f"person{n}@example.org" for n in range(50)] + [tricky]
+    line = ",".join(csv_text_cells(batch))
+    assert next(csv.reader(io.StringIO(line, newline=""))) == [escape_formula(v) for v in batch]
+
+
+def test_a_clean_batch_of_text_comes_back_as_it_is():
+    batch = [f"person{n}@example.org" for n in range(50)]
+    assert csv_text_cells(batch) == batch

@@ -63,6 +63,21 @@ def csv_text_cell(value: Any) -> str:
     return value
 
 
+_first_character = itemgetter(slice(0, 1))
+CSV_SPECIAL = ('"', ",", "\n", "\r")
+
+
+def csv_text_cells(values: list[Any]) -> list[str]:
+    """``csv_text_cell`` of each value. A batch of text in which no answer needs quoting or
+    neutralising, the usual case for names and emails, is checked by a few scans in C and comes
+    back as it is."""
+    if set(map(type, values)) == {str} and FORMULA_FIRST.isdisjoint(map(_first_character, values)):
+        joined = "".join(values)
+        if not any(special in joined for special in CSV_SPECIAL):
+            return values
+    return list(map(csv_text_cell, values))
+
+
 @dataclass(frozen=True)
 class Encoding:
     """How one file format writes cells and rows: CSV text or spreadsheet XML."""
@@ -158,7 +173,9 @@ class ColumnWriter:
         """The cells of ``values``, the column's answers in a batch of rows."""
         kinds = set(map(type, values)) - {NoneType}
         if not self.looking_up or float in kinds:
-            return list(map(self.text or self.written, values))
+            if self.text is not None:
+                return csv_text_cells(values)
+            return list(map(self.written, values))
         if len(kinds) == 1 and not kinds <= {list, tuple, dict}:
             keys = values
             memo = self.memos.setdefault(kinds.pop(), {None: self.encoding.empty})
