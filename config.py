@@ -59,6 +59,19 @@ def env_int(name: str, default: int) -> int:
         raise ConfigurationError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def env_seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ConfigurationError(f"{name} must be a number of seconds, got {value!r}")
+    return seconds
+
+
 def env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
@@ -123,7 +136,7 @@ class BaseConfig:
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
         # Seconds a process may serve a form's settings from memory before reading them again.
-        self.PUBLIC_FORM_TTL = float(os.environ.get("PUBLIC_FORM_TTL", "2"))
+        self.PUBLIC_FORM_TTL = env_seconds("PUBLIC_FORM_TTL", 2.0)
         # Submissions one address may send to one form.
         self.SUBMISSION_RATE_LIMIT = os.environ.get("SUBMISSION_RATE_LIMIT", "10 per minute")
         # API requests per token, and per address for requests without a valid token.

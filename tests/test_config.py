@@ -149,3 +149,11 @@ def test_bad_log_level_is_refused_with_a_clear_message(clean_env):
     clean_env.setenv("LOG_LEVEL", "bogus")
     with pytest.raises(ConfigurationError, match="LOG_LEVEL must be one of"):
         create_app()
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf"])
+def test_a_bad_public_form_ttl_is_refused_with_a_clear_message(clean_env, value):
+    clean_env.setenv("APP_ENV", "development")
+    clean_env.setenv("PUBLIC_FORM_TTL", value)
+    with pytest.raises(ConfigurationError, match="PUBLIC_FORM_TTL must be a number of seconds"):
+        create_app()
