@@ -29,6 +29,7 @@ from app.fields import needs_multipart
 from app.fields import parse_field_specs
 from app.fields import prefill_data
 from app.fields import suggest_key
+from app.fields.base import FieldType
 from app.services.errors import ValidationFailed
 
 # --- helpers -------------------------------------------------------------------------------
@@ -896,3 +897,11 @@ def test_section_builds_no_field():
 def test_unknown_type_lookup_fails():
     with pytest.raises(KeyError):
         get_field_type("signature")
+
+
+@pytest.mark.parametrize("name", sorted(FIELD_TYPES))
+def test_every_type_that_takes_an_answer_cleans_it_itself(name):
+    """The base class's clean only refuses: a new answerable type must bring its own."""
+    field_type = FIELD_TYPES[name]
+    owner = next(c for c in type(field_type).__mro__ if "clean" in vars(c))
+    assert (owner is not FieldType) == field_type.takes_answer

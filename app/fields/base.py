@@ -125,8 +125,11 @@ class FieldType:
         return None
 
     def clean(self, data: Any, spec: FieldSpec) -> Any:
-        """Turn non-empty posted data into the stored answer, or raise ``InvalidAnswer``."""
-        raise NotImplementedError
+        """Turn non-empty posted data into the stored answer, or raise ``InvalidAnswer``.
+
+        Every type that takes an answer defines it; a statement (``takes_answer`` False) is
+        never validated, so it has none."""
+        raise NotImplementedError(f"{type(self).__name__} takes no answer to clean")
 
     def summary_for(self, spec: FieldSpec) -> SummaryKind:
         """How the inbox summarises answers to ``spec``; ``summary_kind`` unless rules decide."""

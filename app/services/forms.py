@@ -348,29 +348,9 @@ def list_versions(form: Form) -> list[FormVersion]:
 # --- settings ----------------------------------------------------------------------------------
 
 
-def update_settings(
-    form: Form,
-    *,
-    status: str,
-    closes_at: datetime | None,
-    max_responses: int | None,
-    confirmation_message: str,
-    redirect_url: str | None,
-    submit_label: str,
-    one_response_per_browser: bool,
-    allowed_origins: list[str],
-) -> None:
-    _apply_settings(
-        form,
-        status=status,
-        closes_at=closes_at,
-        max_responses=max_responses,
-        confirmation_message=confirmation_message,
-        redirect_url=redirect_url,
-        submit_label=submit_label,
-        one_response_per_browser=one_response_per_browser,
-        allowed_origins=allowed_origins,
-    )
+def update_settings(form: Form, **settings: Any) -> None:
+    """Check and save a form's settings, named as ``_apply_settings`` takes them."""
+    _apply_settings(form, **settings)
     db.session.commit()
 
 
