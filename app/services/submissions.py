@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError
 from email_validator import validate_email
 from flask import current_app
 from sqlalchemy import bindparam
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -364,19 +365,24 @@ def _store(
     stored_answers = dict(answers)
     for key, upload in uploads.items():
         stored_answers[key] = storage.save_upload(form.id, key, upload)
-    submission = Submission(
-        form_id=form.id,
-        version_id=version_id,
-        answers=stored_answers,
-        meta=meta,
-        created_at=now,
-        idempotency_key=context.idempotency_key,
-        is_spam=spam is not None,
-        spam_reason=spam.value if spam else None,
-    )
-    db.session.add(submission)
+    values = {
+        "form_id": form.id,
+        "version_id": version_id,
+        "answers": stored_answers,
+        "meta": meta,
+        "created_at": now,
+        "idempotency_key": context.idempotency_key,
+        "is_spam": spam is not None,
+        "spam_reason": spam.value if spam else None,
+        "is_read": False,
+        "is_starred": False,
+        "deleted_at": None,
+    }
     try:
-        db.session.flush()
+        # A Core insert, not session.add and flush: the unit of work cost a tenth of a post,
+        # and nothing here reads the row back through the session.
+        inserted = db.session.connection().execute(_INSERT_SUBMISSION, values)
+        submission = Submission(id=inserted.inserted_primary_key[0], **values)
         storage.attach_files(
             [ref["file_id"] for ref in _references(stored_answers, uploads)], submission.id
         )
@@ -397,6 +403,10 @@ def _store(
         db.session.rollback()
         raise
     return Accepted(submission.id, _next_url(form, meta, context), spam=spam is not None, meta=meta)
+
+
+# Every column given, so the statement compiles once and stays in SQLAlchemy's cache.
+_INSERT_SUBMISSION = insert(Submission.__table__)
 
 
 def _references(answers: dict[str, Any], uploads: dict[str, UploadedFile]) -> list[dict[str, Any]]:
@@ -426,7 +436,8 @@ def _count_submission(form: Form, now, *, check_open: bool = False) -> None:
     ``check_open`` also when it closed, expired or went to the trash: the form's settings may
     come from a cache a moment old, the row in this statement cannot."""
     statement = _COUNT_IF_OPEN if check_open else _COUNT_IF_FULL
-    if db.session.execute(statement, {"form_id": form.id, "now": now}).rowcount == 0:
+    counted = db.session.connection().execute(statement, {"form_id": form.id, "now": now})
+    if counted.rowcount == 0:
         db.session.refresh(form)  # why not: read the row as it is now
         availability = form.availability(now)
         raise FormUnavailable(
