@@ -1,7 +1,11 @@
 """The full-text index over submissions' answers: database objects the ORM cannot describe.
 
 SQLite keeps an FTS5 table whose rows are the text answers of each submission (rowid = the
-submission's id), filled by triggers, so every way of storing a submission is indexed.
+submission's id). It is filled in batches, not by a trigger per row: a search first indexes the
+submissions stored since the last one (``app/services/search.py``). Indexing one row per
+transaction made FTS5 write a segment per submission, a tenth of what storing one cost. A
+one-row table keeps the highest id indexed; the delete trigger removes a row from the index
+only if it was indexed, since a contentless FTS5 table must be told exactly what it holds.
 PostgreSQL keeps the answers' strings as a ``tsvector`` in a stored generated column, with a
 GIN index over it. Stored, not only indexed: a search that walks the newest rows (the planner's
 choice for a common word) or rechecks the index's matches then reads the vector instead of
@@ -27,25 +31,37 @@ SEARCH_INDEX = "ix_submissions_search"
 SQLITE_ANSWER_TEXT = (
     "(SELECT group_concat(value, ' ') FROM json_tree({row}.answers) WHERE type = 'text')"
 )
-SQLITE_INSERT_TRIGGER = f"""
-CREATE TRIGGER {FTS_TABLE}_insert AFTER INSERT ON submissions BEGIN
-  INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.id, {SQLITE_ANSWER_TEXT.format(row="new")});
-END"""
+FTS_STATE = f"{FTS_TABLE}_state"
+INDEXED_THROUGH = f"(SELECT indexed_through FROM {FTS_STATE})"
 SQLITE_DDL = (
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
     "body, content='', tokenize='unicode61 remove_diacritics 2')",
-    SQLITE_INSERT_TRIGGER,
-    f"""CREATE TRIGGER {FTS_TABLE}_delete AFTER DELETE ON submissions BEGIN
+    f"CREATE TABLE {FTS_STATE} (id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "indexed_through INTEGER NOT NULL)",
+    f"INSERT INTO {FTS_STATE} (id, indexed_through) VALUES (1, 0)",
+    f"""CREATE TRIGGER {FTS_TABLE}_delete AFTER DELETE ON submissions
+WHEN old.id <= {INDEXED_THROUGH} BEGIN
   INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body)
   VALUES ('delete', old.id, {SQLITE_ANSWER_TEXT.format(row="old")});
 END""",
-    f"""CREATE TRIGGER {FTS_TABLE}_update AFTER UPDATE OF answers ON submissions BEGIN
+    f"""CREATE TRIGGER {FTS_TABLE}_update AFTER UPDATE OF answers ON submissions
+WHEN old.id <= {INDEXED_THROUGH} BEGIN
   INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body)
   VALUES ('delete', old.id, {SQLITE_ANSWER_TEXT.format(row="old")});
   INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.id, {SQLITE_ANSWER_TEXT.format(row="new")});
 END""",
 )
-SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}",)
+# Run in one write transaction: index what is new, then move the mark past it. Ids only grow
+# (AUTOINCREMENT), so a row above the mark has never been indexed.
+SQLITE_NEEDS_CATCH_UP = f"SELECT {INDEXED_THROUGH} < (SELECT coalesce(max(id), 0) FROM submissions)"
+SQLITE_CATCH_UP = (
+    f"INSERT INTO {FTS_TABLE}(rowid, body) SELECT id, "
+    f"{SQLITE_ANSWER_TEXT.format(row='submissions')} FROM submissions "
+    f"WHERE id > {INDEXED_THROUGH} ORDER BY id",
+    f"UPDATE {FTS_STATE} SET indexed_through = "
+    "max(indexed_through, (SELECT coalesce(max(id), 0) FROM submissions))",
+)
+SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}", f"DROP TABLE IF EXISTS {FTS_STATE}")
 SEARCH_VECTOR = "search_vector"
 POSTGRESQL_VECTOR = "jsonb_to_tsvector('simple'::regconfig, answers, '[\"string\"]'::jsonb)"
 POSTGRESQL_DDL = (

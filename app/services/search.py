@@ -2,7 +2,8 @@
 
 Each word typed matches as a prefix ("lis" finds "Lisbon"); every word must match. SQLite
 answers from its FTS5 table, PostgreSQL from its stored ``tsvector`` column and the GIN index
-over it (both built in app/models/search_index.py).
+over it (both built in app/models/search_index.py). SQLite's table is filled in batches: a
+search first indexes the submissions stored since the previous one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from app.extensions import db
 from app.models import Submission
 from app.models.search_index import FTS_TABLE
 from app.models.search_index import SEARCH_VECTOR
+from app.models.search_index import SQLITE_CATCH_UP
+from app.models.search_index import SQLITE_NEEDS_CATCH_UP
 
 MAX_TERMS = 8
 MAX_TERM_CHARS = 100
@@ -42,6 +45,7 @@ def matches_search(query: str) -> ColumnElement[bool] | None:
                 search_query=postgresql_query(terms)
             )
         )
+    index_new_submissions()
     matching = select(_fts.c.rowid).where(
         text(f"{FTS_TABLE} MATCH :search_query").bindparams(search_query=sqlite_query(terms))
     )
@@ -58,3 +62,25 @@ def postgresql_query(terms: list[str]) -> str:
     prefix, all of them required."""
     quoted = ("'" + term.replace("\\", "\\\\").replace("'", "''") + "':*" for term in terms)
     return " & ".join(quoted)
+
+
+def index_new_submissions() -> None:
+    """SQLite: add the submissions stored since the last search to the FTS5 table, in one
+    write transaction of its own. Nothing to do on PostgreSQL, whose index is a column."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    connection = db.session.connection()
+    if connection.connection.driver_connection.in_transaction:
+        # This session already holds SQLite's write lock: a second connection would wait for
+        # it, so index within this transaction; it commits or rolls back with the rest.
+        _index_new_submissions(connection)
+        return
+    if not connection.exec_driver_sql(SQLITE_NEEDS_CATCH_UP).scalar():
+        return
+    with db.engine.begin() as own:
+        _index_new_submissions(own)
+
+
+def _index_new_submissions(connection) -> None:
+    for statement in SQLITE_CATCH_UP:
+        connection.exec_driver_sql(statement)

@@ -20,6 +20,7 @@ from app.models.types import utcnow
 from app.services import mail
 from app.services import notifications
 from app.services import outbox
+from app.services import search
 from app.services import webhooks
 from app.services.outbox import ClaimedDelivery
 from app.services.transport import SendResult
@@ -28,6 +29,9 @@ log = logging.getLogger("formyard.worker")
 
 Clock = Callable[[], datetime]
 PURGE_EVERY = timedelta(hours=1)
+# SQLite's search index is brought up to date before each search; doing it now and then here
+# too keeps that first search quick after a busy day.
+INDEX_EVERY = timedelta(minutes=1)
 
 
 class Worker:
@@ -49,6 +53,7 @@ class Worker:
             app.config["WORKER_POLL_SECONDS"] if poll_seconds is None else poll_seconds
         )
         self.next_purge_at: datetime | None = None
+        self.next_index_at: datetime | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set, resting ``poll_seconds`` whenever nothing is due."""
@@ -68,6 +73,7 @@ class Worker:
         handled = 0
         with self.app.app_context():
             self._purge_now_and_then()
+            self._index_now_and_then()
             if not outbox.any_due(self.clock()):
                 return 0
             while handled < limit:
@@ -138,6 +144,12 @@ class Worker:
             if removed:
                 log.info("removed %s deliveries settled over 30 days ago", removed)
             self.next_purge_at = now + PURGE_EVERY
+
+    def _index_now_and_then(self) -> None:
+        now = self.clock()
+        if self.next_index_at is None or now >= self.next_index_at:
+            search.index_new_submissions()
+            self.next_index_at = now + INDEX_EVERY
 
 
 def start_in_thread(app: Flask) -> threading.Thread:
