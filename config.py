@@ -109,7 +109,8 @@ class BaseConfig:
         self.SQLALCHEMY_DATABASE_URI = normalize_database_url(
             os.environ.get("DATABASE_URL", "") or default_sqlite_url()
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Connections are pinged before use when they sat idle (app/database.py), not always.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
         self.TRUSTED_HOSTS = env_list("TRUSTED_HOSTS") or self.default_trusted_hosts()

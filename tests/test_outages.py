@@ -149,3 +149,59 @@ def test_worker_first_retry_seconds_must_be_positive(monkeypatch, value):
     monkeypatch.setenv("WORKER_FIRST_RETRY_SECONDS", value)
     with pytest.raises(Exception, match="WORKER_FIRST_RETRY_SECONDS"):
         create_app({"APP_ENV": "testing"})
+
+
+# --- connections the database dropped -------------------------------------------------------
+
+
+def _backend_pid() -> int:
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    return db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def _terminate(app, pid: int) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    with app.app_context():
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+    other = create_engine(url)
+    with other.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
+    app, monkeypatch, database_url
+):
+    from app import database
+
+    with app.app_context():
+        dropped = _backend_pid()
+    _terminate(app, dropped)
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # everything counts as idle
+    response = app.test_client().get("/f/no-such-form")
+    assert response.status_code == 404  # answered from the database
+    with app.app_context():
+        assert _backend_pid() != dropped
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_fails_one_request_at_most(
+    app, monkeypatch, database_url
+):
+    from app import database
+
+    with app.app_context():
+        dropped = _backend_pid()
+    _terminate(app, dropped)
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 3600.0)  # nothing counts as idle
+    client = app.test_client()
+    failed = client.get("/f/no-such-form")
+    assert failed.status_code == 503  # the dropped connection was used without a ping
+    assert failed.headers["Retry-After"] == "5"
+    assert client.get("/f/no-such-form").status_code == 404  # the pool replaced it

@@ -24,9 +24,9 @@ _entries: dict[str, tuple[float, Form | None]] = {}
 _lock = Lock()
 
 
-def public_form(slug: str, *, attach: bool = True) -> Form | None:
-    """The form at ``slug``, without a query when cached. ``attach`` puts a copy in this
-    request's session (a post writes with it); a page only reads, so it skips that."""
+def public_form(slug: str) -> Form | None:
+    """The form at ``slug``, without a query when cached. It is detached from any session:
+    readers and posts use its settings, and a post's writes name the form by id."""
     ttl = current_app.config["PUBLIC_FORM_TTL"]
     now = time.monotonic()
     cached = _entries.get(slug)
@@ -37,10 +37,7 @@ def public_form(slug: str, *, attach: bool = True) -> Form | None:
         cached = (now, form)
         with _lock:
             _entries[slug] = cached
-    form = cached[1]
-    if form is None or not attach:
-        return form
-    return db.session.merge(form, load=False)
+    return cached[1]
 
 
 def forget(slug: str | None = None) -> None:

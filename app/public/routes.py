@@ -23,8 +23,8 @@ from app.services.submissions import SubmissionInvalid
 from app.services.submissions import submit
 
 
-def _form_or_404(slug: str, *, attach: bool = True) -> Form:
-    form = public_form(slug, attach=attach)
+def _form_or_404(slug: str) -> Form:
+    form = public_form(slug)
     if form is None or form.in_trash:
         raise FormUnavailable(Availability.DELETED)
     return form
@@ -32,12 +32,12 @@ def _form_or_404(slug: str, *, attach: bool = True) -> Form:
 
 @bp.get("/f/<slug>", provide_automatic_options=False)
 def show_form(slug: str):
-    return _show(_form_or_404(slug, attach=False), embedded=False)
+    return _show(_form_or_404(slug), embedded=False)
 
 
 @bp.get("/f/<slug>/embed", provide_automatic_options=False)
 def show_embedded_form(slug: str):
-    return _show(_form_or_404(slug, attach=False), embedded=True)
+    return _show(_form_or_404(slug), embedded=True)
 
 
 def _show(form: Form, *, embedded: bool):

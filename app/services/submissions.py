@@ -192,16 +192,27 @@ def submit(
     if existing is not None:
         return Accepted(existing.id, _next_url(form, existing.meta, context), duplicate=True)
     check_can_submit(form, context)
-    meta = _special_fields(data, context)
     if data.get(HONEYPOT_FIELD, "").strip():
         answers, uploads = _endpoint_answers(data, files, strict=False)
+        meta = _special_fields(data, context)
         return _store(form, None, answers, uploads, meta, context, spam=SpamReason.HONEYPOT)
     if form.is_endpoint:
         answers, uploads = _endpoint_answers(data, files, strict=True)
-        return _store(form, None, answers, uploads, meta, context)
+        return _store(form, None, answers, uploads, _special_fields(data, context), context)
     version_id = _published_version_id(form)
     answers, uploads = _validated_answers(version_id, data, files)
+    checked = _checked_emails(version_id, answers)
+    meta = _special_fields(data, context, checked)
     return _store(form, version_id, answers, uploads, meta, context)
+
+
+def _checked_emails(version_id: int, answers: dict[str, Any]) -> frozenset[str]:
+    """The answers to the version's email questions, which validation has just checked."""
+    return frozenset(
+        answers[spec.key]
+        for spec in version_specs(version_id)
+        if spec.type == "email" and answers.get(spec.key)
+    )
 
 
 def _find_duplicate(form: Form, key: str | None) -> Submission | None:
@@ -324,14 +335,16 @@ def _endpoint_checks(answers: dict[str, Any], uploads: dict[str, UploadedFile]) 
     return errors
 
 
-def _special_fields(data: MultiDict, context: SubmissionContext) -> dict[str, Any]:
+def _special_fields(
+    data: MultiDict, context: SubmissionContext, checked_emails: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for name in ("_subject", "_next"):
         value = data.get(name, "").strip()
         if value:
             meta[name.lstrip("_")] = value[:2000]
     reply_to = data.get("_replyto", "").strip() or data.get("email", "").strip()
-    if reply_to and _is_email(reply_to):
+    if reply_to and (reply_to in checked_emails or _is_email(reply_to)):
         meta["reply_to"] = reply_to
     cc = [address.strip() for address in data.get("_cc", "").split(",") if address.strip()]
     if cc:
@@ -438,8 +451,9 @@ def _count_submission(form: Form, now, *, check_open: bool = False) -> None:
     statement = _COUNT_IF_OPEN if check_open else _COUNT_IF_FULL
     counted = db.session.connection().execute(statement, {"form_id": form.id, "now": now})
     if counted.rowcount == 0:
-        db.session.refresh(form)  # why not: read the row as it is now
-        availability = form.availability(now)
+        # Why not: read the row as it is now (``form`` may be a cached, detached copy).
+        current = db.session.get(Form, form.id, populate_existing=True)
+        availability = current.availability(now) if current else Availability.DELETED
         raise FormUnavailable(
             Availability.FULL if availability == Availability.OPEN else availability
         )
