@@ -68,13 +68,23 @@ def start_request() -> None:
         raise request.routing_exception
 
 
+# Set on every answer unless a view set its own (a public page's policy names its origins).
+DEFAULT_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    # One pass over the headers already set, rather than one per setdefault.
+    present = {name.lower() for name, _ in headers.items()}
+    for name, value in DEFAULT_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
     if request.blueprint not in PUBLIC_BLUEPRINTS:
         headers.setdefault("X-Frame-Options", "DENY")
         if request.endpoint != "static":
@@ -93,6 +103,8 @@ def set_security_headers(response: Response) -> Response:
 
 
 def log_request(response: Response) -> Response:
+    if not log.isEnabledFor(logging.INFO):
+        return response
     started = g.get("request_started")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
     request_id = g.get("request_id", "-")
