@@ -1,0 +1,123 @@
+"""CPU per request of two checkouts of Formyard, side by side: is a change faster?
+
+This machine's CPU speed drifts by a quarter between runs, so comparing a figure from before a
+change with one from after it says little. This script serves both checkouts at once, each
+with one gunicorn sync worker on a database of its own, sends requests one at a time in
+blocks that alternate between them (A B B A A B ...), and prints the CPU milliseconds per
+request of each and their ratio, which drift affects alike.
+
+    git worktree add /tmp/formyard-before HEAD~1
+    .venv/bin/python bench/compare_trees.py /tmp/formyard-before . --method POST
+    .venv/bin/python bench/compare_trees.py /tmp/formyard-before . --database postgresql
+
+Both checkouts run with this checkout's virtualenv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import socket
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import forms_bench  # a sibling script, found through the path above
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("before", type=Path, help="checkout A")
+    parser.add_argument("after", type=Path, help="checkout B")
+    parser.add_argument("--method", choices=("GET", "POST"), default="POST")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--database-url", default=forms_bench.DEFAULT_SERVER_URL)
+    parser.add_argument("--rounds", type=int, default=16, help="blocks per checkout")
+    parser.add_argument("--block", type=int, default=100, help="requests per block")
+    args = parser.parse_args()
+    for tree in (args.before, args.after):
+        if not (tree / "wsgi.py").is_file():
+            parser.error(f"{tree} is not a Formyard checkout (no wsgi.py)")
+    if not 2 <= args.rounds <= 200 or not 10 <= args.block <= 10_000:
+        parser.error("need --rounds 2..200 and --block 10..10000")
+    # What forms_bench's helpers expect to find.
+    args.workers, args.threads, args.connections, args.warmup = 1, 1, 1, 0
+    args.log_level, args.repo_gunicorn_conf = "WARNING", False
+    return args
+
+
+def send(port: int, method: str, body: str) -> int:
+    """One request on a connection of its own, as a browser's post is; the status code."""
+    path = f"/f/{forms_bench.FORM_SLUG}"
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    if method == "POST":
+        head += "Content-Type: application/x-www-form-urlencoded\r\n"
+        head += f"Content-Length: {len(body.encode())}\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall((head + "\r\n" + (body if method == "POST" else "")).encode())
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return int(answer[9:12])
+
+
+def serve(stack: contextlib.ExitStack, args, tree: Path, name: str):
+    """Migrate a fresh database with ``tree``'s code, import the form, start gunicorn."""
+    import tempfile
+
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"formyard-{name}-")))
+    database_url = stack.enter_context(forms_bench.fresh_database(args, workdir))
+    env = forms_bench.app_environment(database_url, args)
+    repo_root = forms_bench.REPO_ROOT
+    forms_bench.REPO_ROOT = tree.resolve()  # run_python and the form import work from here
+    try:
+        forms_bench.run_python(env, "-m", "flask", "--app", "wsgi", "db", "upgrade")
+        forms_bench.create_bench_form(env, workdir)
+    finally:
+        forms_bench.REPO_ROOT = repo_root
+    port = stack.enter_context(
+        forms_bench.gunicorn("formyard", "wsgi:app", tree.resolve(), env, args, workdir)
+    )
+    meter = forms_bench.CpuMeter(workdir / "formyard.pid", forms_bench.postgres(args, database_url))
+    return port, meter
+
+
+def main() -> int:
+    args = parse_args()
+    expected = 303 if args.method == "POST" else 200
+    body = forms_bench.post_body()
+    with contextlib.ExitStack() as stack:
+        servers = [
+            serve(stack, args, tree, name) for tree, name in ((args.before, "a"), (args.after, "b"))
+        ]
+        for port, _ in servers:  # warm both: imports, caches, prepared statements
+            for number in range(50):
+                send(port, args.method, body.replace("BENCHTAG", f"warm-{number}"))
+        app_cpu, db_cpu, answered = [0.0, 0.0], [0.0, 0.0], [0, 0]
+        for round_number in range(args.rounds):
+            order = (0, 1) if round_number % 2 == 0 else (1, 0)
+            for which in order:
+                port, meter = servers[which]
+                before = meter.snapshot()
+                for number in range(args.block):
+                    tagged = body.replace("BENCHTAG", f"r{round_number}-{number}")
+                    status = send(port, args.method, tagged)
+                    if status != expected:
+                        raise SystemExit(f"checkout {'ab'[which]} answered {status}")
+                after = meter.snapshot()
+                app_cpu[which] += forms_bench.cpu_delta(before["server"], after["server"])
+                if "db" in after:
+                    db_cpu[which] += forms_bench.cpu_delta(before["db"], after["db"])
+                answered[which] += args.block
+    print(f"{args.method} /f/{forms_bench.FORM_SLUG} on {args.database}, one request at a time:")
+    for which, tree in enumerate((args.before, args.after)):
+        app_ms = app_cpu[which] * 1000 / answered[which]
+        db_ms = db_cpu[which] * 1000 / answered[which]
+        print(f"  {'AB'[which]} {tree}: app {app_ms:.3f} ms/req, db {db_ms:.3f} ms/req")
+    print(f"B / A, app CPU: {app_cpu[1] / app_cpu[0]:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
