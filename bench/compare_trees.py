@@ -4,11 +4,15 @@ This machine's CPU speed drifts by a quarter between runs, so comparing a figure
 change with one from after it says little. This script serves both checkouts at once, each
 with one gunicorn sync worker on a database of its own, sends requests one at a time in
 blocks that alternate between them (A B B A A B ...), and prints the CPU milliseconds per
-request of each and their ratio, which drift affects alike.
+request of each and their ratio, which drift affects alike. With ``--under-load``, each
+checkout gets 2 sync workers and its own wrk (16 connections) for that many seconds, both at
+once, as in forms_bench.py but sharing the machine: CPU per request under contention (both
+cores busy, workers queueing for SQLite's write lock) differs from one request at a time.
 
     git worktree add /tmp/formyard-before HEAD~1
     .venv/bin/python bench/compare_trees.py /tmp/formyard-before . --method POST
     .venv/bin/python bench/compare_trees.py /tmp/formyard-before . --database postgresql
+    .venv/bin/python bench/compare_trees.py /tmp/formyard-before . --under-load 10
 
 Both checkouts run with this checkout's virtualenv.
 """
@@ -35,14 +39,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", default=forms_bench.DEFAULT_SERVER_URL)
     parser.add_argument("--rounds", type=int, default=16, help="blocks per checkout")
     parser.add_argument("--block", type=int, default=100, help="requests per block")
+    parser.add_argument(
+        "--under-load", type=int, metavar="SECONDS", help="wrk on both at once, twice"
+    )
     args = parser.parse_args()
     for tree in (args.before, args.after):
         if not (tree / "wsgi.py").is_file():
             parser.error(f"{tree} is not a Formyard checkout (no wsgi.py)")
     if not 2 <= args.rounds <= 200 or not 10 <= args.block <= 10_000:
         parser.error("need --rounds 2..200 and --block 10..10000")
+    if args.under_load is not None and not 2 <= args.under_load <= 120:
+        parser.error("--under-load takes 2..120 seconds")
     # What forms_bench's helpers expect to find.
     args.workers, args.threads, args.connections, args.warmup = 1, 1, 1, 0
+    if args.under_load:
+        args.workers, args.connections = 2, 16
     args.log_level, args.repo_gunicorn_conf = "WARNING", False
     return args
 
@@ -83,9 +94,65 @@ def serve(stack: contextlib.ExitStack, args, tree: Path, name: str):
     return port, meter
 
 
+def one_at_a_time(args, servers) -> tuple[list[float], list[float], list[int]]:
+    """Blocks of requests sent one by one, alternating A B B A ...; CPU and answers each."""
+    expected = 303 if args.method == "POST" else 200
+    body = forms_bench.post_body()
+    app_cpu, db_cpu, answered = [0.0, 0.0], [0.0, 0.0], [0, 0]
+    for round_number in range(args.rounds):
+        order = (0, 1) if round_number % 2 == 0 else (1, 0)
+        for which in order:
+            port, meter = servers[which]
+            before = meter.snapshot()
+            for number in range(args.block):
+                tagged = body.replace("BENCHTAG", f"r{round_number}-{number}")
+                status = send(port, args.method, tagged)
+                if status != expected:
+                    raise SystemExit(f"checkout {'AB'[which]} answered {status}")
+            after = meter.snapshot()
+            app_cpu[which] += forms_bench.cpu_delta(before["server"], after["server"])
+            if "db" in after:
+                db_cpu[which] += forms_bench.cpu_delta(before["db"], after["db"])
+            answered[which] += args.block
+    return app_cpu, db_cpu, answered
+
+
+def both_loaded(args, servers) -> tuple[list[float], list[float], list[int]]:
+    """wrk against both checkouts at the same time, twice; CPU and answers each."""
+    import threading
+
+    path = f"/f/{forms_bench.FORM_SLUG}"
+    body = forms_bench.post_body() if args.method == "POST" else ""
+    app_cpu, db_cpu, answered = [0.0, 0.0], [0.0, 0.0], [0, 0]
+    for repeat in range(2):
+        results: dict[int, dict] = {}
+        before = [meter.snapshot() for _, meter in servers]
+
+        def load(which: int, port: int, results=results, repeat: int = repeat) -> None:
+            tag = f"load{repeat}{'ab'[which]}"
+            results[which] = forms_bench.run_wrk(
+                port, args.method, path, args.under_load, tag, args, body
+            )
+
+        loaders = [
+            threading.Thread(target=load, args=(which, port))
+            for which, (port, _) in enumerate(servers)
+        ]
+        for loader in loaders:
+            loader.start()
+        for loader in loaders:
+            loader.join()
+        for which, (_, meter) in enumerate(servers):
+            after = meter.snapshot()
+            app_cpu[which] += forms_bench.cpu_delta(before[which]["server"], after["server"])
+            if "db" in after:
+                db_cpu[which] += forms_bench.cpu_delta(before[which]["db"], after["db"])
+            answered[which] += results[which]["requests"]
+    return app_cpu, db_cpu, answered
+
+
 def main() -> int:
     args = parse_args()
-    expected = 303 if args.method == "POST" else 200
     body = forms_bench.post_body()
     with contextlib.ExitStack() as stack:
         servers = [
@@ -94,28 +161,18 @@ def main() -> int:
         for port, _ in servers:  # warm both: imports, caches, prepared statements
             for number in range(50):
                 send(port, args.method, body.replace("BENCHTAG", f"warm-{number}"))
-        app_cpu, db_cpu, answered = [0.0, 0.0], [0.0, 0.0], [0, 0]
-        for round_number in range(args.rounds):
-            order = (0, 1) if round_number % 2 == 0 else (1, 0)
-            for which in order:
-                port, meter = servers[which]
-                before = meter.snapshot()
-                for number in range(args.block):
-                    tagged = body.replace("BENCHTAG", f"r{round_number}-{number}")
-                    status = send(port, args.method, tagged)
-                    if status != expected:
-                        raise SystemExit(f"checkout {'ab'[which]} answered {status}")
-                after = meter.snapshot()
-                app_cpu[which] += forms_bench.cpu_delta(before["server"], after["server"])
-                if "db" in after:
-                    db_cpu[which] += forms_bench.cpu_delta(before["db"], after["db"])
-                answered[which] += args.block
-    print(f"{args.method} /f/{forms_bench.FORM_SLUG} on {args.database}, one request at a time:")
+        measure = both_loaded if args.under_load else one_at_a_time
+        app_cpu, db_cpu, answered = measure(args, servers)
+    how = f"wrk on both for 2 x {args.under_load} s" if args.under_load else "one at a time"
+    print(f"{args.method} /f/{forms_bench.FORM_SLUG} on {args.database}, {how}:")
     for which, tree in enumerate((args.before, args.after)):
         app_ms = app_cpu[which] * 1000 / answered[which]
         db_ms = db_cpu[which] * 1000 / answered[which]
-        print(f"  {'AB'[which]} {tree}: app {app_ms:.3f} ms/req, db {db_ms:.3f} ms/req")
-    print(f"B / A, app CPU: {app_cpu[1] / app_cpu[0]:.3f}")
+        rate = f", {answered[which] / (2 * args.under_load):.0f} req/s" if args.under_load else ""
+        print(f"  {'AB'[which]} {tree}: app {app_ms:.3f} ms/req, db {db_ms:.3f} ms/req{rate}")
+    print(
+        f"B / A, app CPU per request: {app_cpu[1] / answered[1] / (app_cpu[0] / answered[0]):.3f}"
+    )
     return 0
 
 

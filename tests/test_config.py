@@ -116,34 +116,6 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(app):
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
 
 
-def test_database_pool_pings_connections_before_use(app):
-    from app.extensions import db
-
-    with app.app_context():
-        assert db.engine.pool._pre_ping is True
-
-
-def test_pool_survives_the_database_dropping_its_connections(app):
-    """What a PostgreSQL restart does to pooled connections; pre-ping replaces them."""
-    from sqlalchemy import create_engine
-    from sqlalchemy import text
-    from sqlalchemy.pool import NullPool
-
-    from app.extensions import db
-
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("PostgreSQL only")
-        with db.engine.connect() as connection:
-            backend = connection.execute(text("SELECT pg_backend_pid()")).scalar()
-        killer = create_engine(db.engine.url, poolclass=NullPool)
-        with killer.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-        killer.dispose()
-        with db.engine.connect() as connection:
-            assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != backend
-
-
 def test_bad_log_level_is_refused_with_a_clear_message(clean_env):
     clean_env.setenv("APP_ENV", "development")
     clean_env.setenv("LOG_LEVEL", "bogus")
