@@ -64,6 +64,42 @@ def test_a_search_indexes_new_submissions_first(app, owner):
     check_integrity(app)
 
 
+def test_many_waiting_rows_are_indexed_in_batches_that_each_commit(app, owner, monkeypatch):
+    from app.services import search
+
+    survey = make_survey(app)
+    stored = [
+        add_submission(app, survey, {"name": f"Ann {n}", "message": "Lisbon"}) for n in range(7)
+    ]
+    monkeypatch.setattr(search, "INDEX_BATCH", 3)
+    statements: list[str] = []
+    with app.app_context():
+        from sqlalchemy import event
+
+        def remember(_conn, _cursor, statement, *_rest) -> None:
+            statements.append(statement)
+
+        def remember_commit(_conn) -> None:
+            statements.append("COMMIT")
+
+        event.listen(db.engine, "before_cursor_execute", remember)
+        event.listen(db.engine, "commit", remember_commit)
+        try:
+            search.index_new_submissions()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", remember)
+            event.remove(db.engine, "commit", remember_commit)
+    assert indexed_ids(app) == stored
+    assert matching_ids(app, "lisbon") == stored
+    batches = [
+        s.split()[0] for s in statements if s.startswith((f"INSERT INTO {FTS_TABLE}", "COMMIT"))
+    ]
+    assert batches == ["INSERT", "COMMIT"] * 3 + ["COMMIT"]  # the last finds nothing left
+    with app.app_context():
+        mark = db.session.execute(text(f"SELECT indexed_through FROM {FTS_STATE}")).scalar()
+    assert mark == stored[-1]
+
+
 def test_deleting_rows_keeps_the_index_exact_whether_indexed_or_not(app, owner):
     survey = make_survey(app)
     editor = signed_in(app, Role.EDITOR)

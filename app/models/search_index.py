@@ -51,9 +51,21 @@ WHEN old.id <= {INDEXED_THROUGH} BEGIN
   INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.id, {SQLITE_ANSWER_TEXT.format(row="new")});
 END""",
 )
-# Run in one write transaction: index what is new, then move the mark past it. Ids only grow
-# (AUTOINCREMENT), so a row above the mark has never been indexed.
+# What is new goes into the index in batches of ``?`` rows, each in a write transaction of its
+# own, so progress is kept however many rows wait. Ids only grow (AUTOINCREMENT), so a row above
+# the mark has never been indexed.
 SQLITE_NEEDS_CATCH_UP = f"SELECT {INDEXED_THROUGH} < (SELECT coalesce(max(id), 0) FROM submissions)"
+SQLITE_BATCH_END = (
+    "SELECT max(id) FROM (SELECT id FROM submissions "
+    f"WHERE id > {INDEXED_THROUGH} ORDER BY id LIMIT ?)"
+)
+SQLITE_INDEX_BATCH = (
+    f"INSERT INTO {FTS_TABLE}(rowid, body) SELECT id, "
+    f"{SQLITE_ANSWER_TEXT.format(row='submissions')} FROM submissions "
+    f"WHERE id > {INDEXED_THROUGH} AND id <= ? ORDER BY id",
+    f"UPDATE {FTS_STATE} SET indexed_through = ? WHERE indexed_through < ?",
+)
+# Everything at once, for a bulk load that holds the write lock anyway (seeding).
 SQLITE_CATCH_UP = (
     f"INSERT INTO {FTS_TABLE}(rowid, body) SELECT id, "
     f"{SQLITE_ANSWER_TEXT.format(row='submissions')} FROM submissions "

@@ -18,7 +18,8 @@ from app.extensions import db
 from app.models import Submission
 from app.models.search_index import FTS_TABLE
 from app.models.search_index import SEARCH_VECTOR
-from app.models.search_index import SQLITE_CATCH_UP
+from app.models.search_index import SQLITE_BATCH_END
+from app.models.search_index import SQLITE_INDEX_BATCH
 from app.models.search_index import SQLITE_NEEDS_CATCH_UP
 
 MAX_TERMS = 8
@@ -64,23 +65,37 @@ def postgresql_query(terms: list[str]) -> str:
     return " & ".join(quoted)
 
 
+# Rows indexed per write transaction: about a second's work, so a search that finds many
+# waiting (a busy week without a worker) keeps what it did even if it is cut off.
+INDEX_BATCH = 20_000
+
+
 def index_new_submissions() -> None:
-    """SQLite: add the submissions stored since the last search to the FTS5 table, in one
-    write transaction of its own. Nothing to do on PostgreSQL, whose index is a column."""
+    """SQLite: add the submissions stored since the last search to the FTS5 table, in write
+    transactions of their own. Nothing to do on PostgreSQL, whose index is a column."""
     if db.engine.dialect.name != "sqlite":
         return
     connection = db.session.connection()
     if connection.connection.driver_connection.in_transaction:
         # This session already holds SQLite's write lock: a second connection would wait for
         # it, so index within this transaction; it commits or rolls back with the rest.
-        _index_new_submissions(connection)
+        while _index_next_batch(connection):
+            pass
         return
     if not connection.exec_driver_sql(SQLITE_NEEDS_CATCH_UP).scalar():
         return
-    with db.engine.begin() as own:
-        _index_new_submissions(own)
+    indexed = True
+    while indexed:
+        with db.engine.begin() as own:
+            indexed = _index_next_batch(own)
 
 
-def _index_new_submissions(connection) -> None:
-    for statement in SQLITE_CATCH_UP:
-        connection.exec_driver_sql(statement)
+def _index_next_batch(connection) -> bool:
+    """Index up to INDEX_BATCH new rows; False when there was none."""
+    end = connection.exec_driver_sql(SQLITE_BATCH_END, (INDEX_BATCH,)).scalar()
+    if end is None:
+        return False
+    insert, mark = SQLITE_INDEX_BATCH
+    connection.exec_driver_sql(insert, (end,))
+    connection.exec_driver_sql(mark, (end, end))
+    return True
