@@ -257,6 +257,8 @@ def forget_versions() -> None:
 
 
 def bind_form(form_class: type[WTForm], data: MultiDict, files: MultiDict) -> WTForm:
+    if not files:
+        return form_class(formdata=data)  # WTForms only reads it
     formdata = MultiDict(data)
     for key, upload in files.items(multi=True):
         formdata.add(key, upload)
