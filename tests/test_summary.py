@@ -180,7 +180,7 @@ def test_summary_page_draws_charts_with_their_numbers(app, summarized):
 # --- the rollups behind the summary, as submissions come and go ---------------------------------
 
 
-def test_a_submission_sent_through_the_form_is_counted_in_its_own_transaction(app, owner):
+def test_a_submission_sent_through_the_form_is_counted_by_the_summary_that_follows(app, owner):
     form_id = make_survey(app)
     data = MultiDict(
         [("name", "Ann"), ("size", "m"), ("topics", "art"), ("topics", "books"), ("age", "33")]
@@ -200,6 +200,86 @@ def test_a_submission_sent_through_the_form_is_counted_in_its_own_transaction(ap
     assert questions["topics"].bars == [("art", 1), ("books", 1), ("cinema", 0)]
     assert (questions["age"].answered, questions["age"].median) == (1, 33)
     assert questions["name"].answered == 1 and questions["message"].answered == 0
+
+
+def _post(app, form_id: int, name: str) -> int:
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        data = MultiDict([("name", name), ("size", "m"), ("topics", "art")])
+        return submissions.submit(
+            form, data, MultiDict(), submissions.SubmissionContext()
+        ).submission_id
+
+
+def _rollup_rows(app, form_id: int) -> int:
+    with app.app_context():
+        return len(
+            db.session.scalars(
+                db.select(SummaryRollup).where(SummaryRollup.form_id == form_id)
+            ).all()
+        )
+
+
+def _waiting(app) -> list[int]:
+    with app.app_context():
+        query = db.select(Submission.id).where(~Submission.summarized).order_by(Submission.id)
+        return list(db.session.scalars(query))
+
+
+def test_a_post_leaves_its_counting_to_the_next_batch_which_counts_it_once(app, owner):
+    form_id = make_survey(app)
+    stored = _post(app, form_id, "Ann")
+    assert _rollup_rows(app, form_id) == 0  # the post wrote no counter
+    assert _waiting(app) == [stored]
+    first = summary_of(app, form_id, now=utcnow())
+    assert first.submissions == 1
+    assert _waiting(app) == []
+    assert summary_of(app, form_id, now=utcnow()) == first  # counted once, not again
+
+
+def test_rows_changed_before_their_batch_are_counted_as_they_then_are(app, owner):
+    form_id = make_survey(app)
+    spam, trashed, back, kept = (_post(app, form_id, name) for name in ("S", "T", "B", "K"))
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        triage.mark_spam(form, db.session.get(Submission, spam))
+        triage.trash(db.session.get(Submission, trashed))
+        triage.trash(db.session.get(Submission, back))
+        triage.restore(db.session.get(Submission, back))
+    assert _rollup_rows(app, form_id) == 0  # none of that touched the counters
+    result = summary_of(app, form_id, now=utcnow())
+    assert result.submissions == 2
+    sizes = {question.key: question for question in result.questions}["size"].bars
+    assert sizes == [("Small", 0), ("Medium", 2), ("Large", 0)]
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        triage.mark_not_spam(form, db.session.get(Submission, spam))  # summarized now: +1
+        triage.trash(db.session.get(Submission, kept))  # and -1
+    assert summary_of(app, form_id, now=utcnow()).submissions == 2
+    with app.app_context():
+        triage.restore(db.session.get(Submission, kept))
+    assert summary_of(app, form_id, now=utcnow()).submissions == 3
+
+
+def test_the_worker_counts_new_submissions_now_and_then(app, owner):
+    from app.services.worker import Worker
+
+    form_id = make_survey(app)
+    _post(app, form_id, "Ann")
+    Worker(app, poll_seconds=0).run_once()
+    assert _waiting(app) == []
+    assert _rollup_rows(app, form_id) > 0
+
+
+def test_rebuild_counts_the_rows_waiting_for_their_batch(app, owner):
+    form_id = make_survey(app)
+    _post(app, form_id, "Ann")
+    _post(app, form_id, "Bob")
+    with app.app_context():
+        assert rollups.rebuild(form_id) == 2
+        assert rollups.catch_up(form_id) == 0  # nothing left for a batch
+        db.session.commit()
+    assert summary_of(app, form_id, now=utcnow()).submissions == 2
 
 
 def test_spam_leaves_every_aggregate_as_if_it_had_never_come(app, answered):

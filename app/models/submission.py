@@ -13,6 +13,7 @@ from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import and_
 from sqlalchemy import not_
+from sqlalchemy import true
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import deferred
 from sqlalchemy.orm import mapped_column
@@ -57,6 +58,10 @@ class Submission(db.Model):
     is_read: Mapped[bool] = mapped_column(default=False)
     is_starred: Mapped[bool] = mapped_column(default=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether the summary rollups reflect this row (counted there if neither spam nor in the
+    # trash). A post stores it False and leaves the counting to a batch: the summary page and
+    # the worker bring the rollups up to date (app/services/rollups.py).
+    summarized: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 def _folder_index(name: str, condition) -> Index:
@@ -80,6 +85,13 @@ _table = Submission.__table__
 _folder_index("ix_submissions_spam", _table.c.is_spam)
 _folder_index("ix_submissions_trash", _table.c.deleted_at.is_not(None))
 _folder_index("ix_submissions_starred", _table.c.is_starred)
+# The few rows the summary rollups have not counted yet, found without reading the rest.
+Index(
+    "ix_submissions_unsummarized",
+    _table.c.form_id,
+    sqlite_where=not_(_table.c.summarized),
+    postgresql_where=not_(_table.c.summarized),
+)
 _folder_index(
     "ix_submissions_unread",
     and_(not_(_table.c.is_read), not_(_table.c.is_spam), _table.c.deleted_at.is_(None)),

@@ -1,10 +1,14 @@
 """Summary rollups: the summary's counts per form and UTC day, kept current as submissions come
 in, move to spam or the trash, and come back.
 
-A submission counts while it is neither spam nor in the trash. Whatever makes it start or stop
-counting changes its form's rollups in the same transaction: the ``submission_accepted``
-receiver for a new or un-spammed one, and the triage service for the rest, so the rollups are
-never ahead of or behind the rows. One submission is one multi-row upsert (one statement).
+A submission counts while it is neither spam nor in the trash. A new one is stored with
+``summarized`` false and counted by the next batch (``catch_up``): the summary page runs one
+before it reads, and the worker one a minute, so a post does not pay for an upsert of a dozen
+counters. Once a row is summarized, whatever makes it start or stop counting changes its form's
+rollups in the same transaction (the ``submission_accepted`` receiver for an un-spammed one, the
+triage service for the rest), so the rollups are never ahead of or behind the summarized rows.
+A batch and a change to the same row take the row's lock in turn (the batch's UPDATE re-reads
+``summarized`` after waiting), so no row is counted twice or missed.
 
 Numbers go into fine buckets: the number rounded to three significant digits, keeping the
 count, sum, smallest and largest number of the bucket. A bucket whose smallest and largest are
@@ -34,6 +38,7 @@ from sqlalchemy import delete
 from sqlalchemy import not_
 from sqlalchemy import select
 from sqlalchemy import text
+from sqlalchemy import update
 
 from app.extensions import db
 from app.fields import FieldSpec
@@ -304,9 +309,41 @@ def count_submissions(form_id: int, rows: Iterable[Any], sign: int) -> None:
 
 
 def _on_submission_accepted(form: Form, submission: Submission, **_extra: object) -> None:
-    # "Not spam" on a submission in the trash announces it, but it counts once restored.
-    if is_counted(submission):
+    # A new submission waits for the next batch. "Not spam" on a summarized one counts it now;
+    # on one in the trash it announces it, but it counts once restored.
+    if submission.summarized and is_counted(submission):
         count_submissions(form.id, [submission], 1)
+
+
+_submissions = Submission.__table__
+
+
+def catch_up(form_id: int | None = None) -> int:
+    """Count the submissions not summarized yet (of one form, or of all) in the rollups, in the
+    current transaction; how many rows were taken. The caller commits."""
+    statement = (
+        update(_submissions)
+        .where(not_(_submissions.c.summarized))
+        .values(summarized=True)
+        .returning(
+            _submissions.c.form_id,
+            _submissions.c.created_at,
+            _submissions.c.version_id,
+            _submissions.c.answers,
+            _submissions.c.is_spam,
+            _submissions.c.deleted_at,
+        )
+    )
+    if form_id is not None:
+        statement = statement.where(_submissions.c.form_id == form_id)
+    rows = db.session.execute(statement).all()
+    by_form: dict[int, list[Any]] = {}
+    for row in rows:
+        if not row.is_spam and row.deleted_at is None:
+            by_form.setdefault(row.form_id, []).append(row)
+    for counted_form_id, counted in sorted(by_form.items()):
+        count_submissions(counted_form_id, counted, 1)
+    return len(rows)
 
 
 def connect_receivers() -> None:
@@ -327,7 +364,10 @@ def counted_rows(
         Submission.version_id,
         json_text(Submission.answers),
     ).where(
-        Submission.form_id == form_id, not_(Submission.is_spam), Submission.deleted_at.is_(None)
+        Submission.form_id == form_id,
+        Submission.summarized,
+        not_(Submission.is_spam),
+        Submission.deleted_at.is_(None),
     )
     if since is not None:
         query = query.where(Submission.created_at >= since)
@@ -352,6 +392,13 @@ def rebuild(form_id: int) -> int:
     on PostgreSQL; SQLite has one writer at a time), so none is counted twice or missed."""
     db.session.execute(select(Form.id).where(Form.id == form_id).with_for_update())
     db.session.execute(delete(SummaryRollup).where(SummaryRollup.form_id == form_id))
+    # Every row there now is counted below; one stored meanwhile waits for the next batch.
+    db.session.execute(
+        update(Submission)
+        .where(Submission.form_id == form_id, not_(Submission.summarized))
+        .values(summarized=True)
+        .execution_options(synchronize_session=False)
+    )
     tally = Tally(form_id)
     keys = choice_keys_by_version(form_id)
     counted = 0

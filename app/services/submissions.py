@@ -393,6 +393,7 @@ def _store(
         "is_read": False,
         "is_starred": False,
         "deleted_at": None,
+        "summarized": False,  # counted in the summary by the next batch (rollups.catch_up)
     }
     try:
         submission_id = _insert_counted(form, values) if spam is None else _insert(values)
@@ -470,9 +471,10 @@ _COUNT_IF_OPEN = text(_COUNT_SQL + _IF_OPEN).bindparams(
 _INSERT_COUNTED_POSTGRESQL = text(
     f"WITH counted AS ({_COUNT_SQL}{_IF_OPEN} RETURNING id) "  # noqa: S608 (constants only)
     "INSERT INTO submissions (form_id, version_id, answers, meta, created_at, idempotency_key, "
-    "is_spam, spam_reason, is_read, is_starred, deleted_at) "
+    "is_spam, spam_reason, is_read, is_starred, deleted_at, summarized) "
     "SELECT counted.id, :version_id, :answers, :meta, :created_at, :idempotency_key, "
-    ":is_spam, :spam_reason, :is_read, :is_starred, :deleted_at FROM counted RETURNING id"
+    ":is_spam, :spam_reason, :is_read, :is_starred, :deleted_at, :summarized FROM counted "
+    "RETURNING id"
 ).bindparams(
     *(
         bindparam(column.name, type_=column.type)

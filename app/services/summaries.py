@@ -97,6 +97,9 @@ class Summary:
 
 
 def summarize(form: Form, days: int, zone: ZoneInfo, now: datetime | None = None) -> Summary:
+    # Count what arrived since the last batch first, so the summary includes it.
+    if rollups.catch_up(form.id):
+        db.session.commit()
     days = days if days in PERIODS else PERIODS[0]
     today = (now or utcnow()).astimezone(zone).date()
     first_day = today - timedelta(days=days - 1)

@@ -2,8 +2,9 @@
 
 Marking something "not spam" counts it as a real submission and only then announces it, so
 notifications and webhooks go out for it as for any submission that arrives. Whatever makes a
-submission start or stop counting (spam, trash, restore) moves the form's summary rollups in
-the same transaction; purging the trash leaves them alone, since trashed rows no longer count.
+summarized submission start or stop counting (spam, trash, restore) moves the form's summary
+rollups in the same transaction; one not summarized yet is counted by the next batch as it then
+is. Purging the trash leaves them alone, since trashed rows no longer count.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ _RETURNED = (
     _submissions.c.answers,
     _submissions.c.is_spam,
     _submissions.c.deleted_at,
+    _submissions.c.summarized,
 )
 
 
@@ -111,7 +113,9 @@ def _move_to_spam(form: Form, ids: list[int]) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    rollups.count_submissions(form.id, [row for row in moved if row.deleted_at is None], -1)
+    rollups.count_submissions(
+        form.id, [row for row in moved if row.summarized and row.deleted_at is None], -1
+    )
     return len(moved)
 
 
@@ -180,13 +184,17 @@ def change_flags(
 
 def _move_to_trash(form_id: int, ids: list[int]) -> int:
     moved = _changed(form_id, ids, _submissions.c.deleted_at.is_(None), deleted_at=utcnow())
-    rollups.count_submissions(form_id, [row for row in moved if not row.is_spam], -1)
+    rollups.count_submissions(
+        form_id, [row for row in moved if row.summarized and not row.is_spam], -1
+    )
     return len(moved)
 
 
 def _restore(form_id: int, ids: list[int]) -> int:
     restored = _changed(form_id, ids, _submissions.c.deleted_at.is_not(None), deleted_at=None)
-    rollups.count_submissions(form_id, [row for row in restored if not row.is_spam], 1)
+    rollups.count_submissions(
+        form_id, [row for row in restored if row.summarized and not row.is_spam], 1
+    )
     return len(restored)
 
 

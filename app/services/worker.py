@@ -20,6 +20,7 @@ from app.models.types import utcnow
 from app.services import mail
 from app.services import notifications
 from app.services import outbox
+from app.services import rollups
 from app.services import search
 from app.services import webhooks
 from app.services.outbox import ClaimedDelivery
@@ -29,8 +30,8 @@ log = logging.getLogger("formyard.worker")
 
 Clock = Callable[[], datetime]
 PURGE_EVERY = timedelta(hours=1)
-# SQLite's search index is brought up to date before each search; doing it now and then here
-# too keeps that first search quick after a busy day.
+# SQLite's search index and the summary rollups are brought up to date before a search or a
+# summary; doing it now and then here too keeps those quick after a busy day.
 INDEX_EVERY = timedelta(minutes=1)
 
 
@@ -149,6 +150,8 @@ class Worker:
         now = self.clock()
         if self.next_index_at is None or now >= self.next_index_at:
             search.index_new_submissions()
+            if rollups.catch_up():
+                db.session.commit()
             self.next_index_at = now + INDEX_EVERY
 
 
