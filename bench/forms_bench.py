@@ -130,7 +130,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per scenario")
-    parser.add_argument("--rounds", type=int, default=1, help="hello/GET/POST runs; medians")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="hello/GET/hello/POST/hello runs; medians"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
@@ -498,18 +500,59 @@ def settled_submissions(env: dict[str, str], tag: str, unanswered: int) -> dict:
 
 @dataclass
 class Round:
-    hello: Outcome
+    hellos: list[Outcome]  # before GET, between GET and POST, after POST
     page: Outcome
     post: Outcome
     stored_ok: bool
     stored_line: str
 
+    @property
+    def hello(self) -> Outcome:
+        """Every hello-world run of the round as one."""
+        return combined(self.hellos)
+
+    @property
+    def page_yardstick(self) -> Outcome:
+        return combined(self.hellos[:2])
+
+    @property
+    def post_yardstick(self) -> Outcome:
+        return combined(self.hellos[1:])
+
+
+def combined(outcomes: list[Outcome]) -> Outcome:
+    """Several runs of one scenario as one: counts and CPU added up, so the rate is their
+    average; latencies are the worst of them."""
+    first = outcomes[0]
+    if len(outcomes) == 1:
+        return first
+    raws = [outcome.raw for outcome in outcomes]
+    raw = dict(first.raw)
+    for key in ("in_window", "window_s", "requests", "sent"):
+        raw[key] = sum(r[key] for r in raws)
+    raw["statuses"] = dict(
+        sum((collections.Counter(r["statuses"]) for r in raws), collections.Counter())
+    )
+    raw["errors"] = {key: sum(r["errors"][key] for r in raws) for key in first.raw["errors"]}
+    raw["cpu"] = {kind: sum(r["cpu"][kind] for r in raws) for kind in first.raw["cpu"]}
+    for key in ("latency_p50_us", "latency_p99_us", "latency_max_us"):
+        raw[key] = max(r[key] for r in raws)
+    return Outcome(first.name, first.expected_status, raw)
+
 
 def measure_round(args, number: int, servers: dict[str, tuple[int, CpuMeter]], env) -> Round:
+    """hello, GET, hello, POST, hello: each form scenario is compared with the hello-world runs
+    just before and after it, so the machine's speed drifting during a round (it does, by up to
+    a quarter within a minute) weighs on both sides alike."""
     form_path = f"/f/{FORM_SLUG}"
     (hello_port, hello_meter), (app_port, app_meter) = servers["hello"], servers["formyard"]
-    hello = scenario("hello-world GET /", hello_meter, hello_port, "/", args)
+
+    def hello() -> Outcome:
+        return scenario("hello-world GET /", hello_meter, hello_port, "/", args)
+
+    hellos = [hello()]
     page = scenario(f"GET {form_path}", app_meter, app_port, form_path, args)
+    hellos.append(hello())
     if args.warmup:
         run_wrk(app_port, "POST", form_path, args.warmup, "bench-w", args, post_body())
     tag = f"bench-r{number}"  # each request's name answer is tag-THREAD-N
@@ -517,7 +560,8 @@ def measure_round(args, number: int, servers: dict[str, tuple[int, CpuMeter]], e
     raw = metered_wrk(app_meter, app_port, "POST", form_path, tag, args, post_body())
     post = Outcome(f"POST {form_path}", 303, raw)
     after = settled_submissions(env, tag, post.unanswered)
-    return Round(hello, page, post, *check_stored(post, tag, before, after))
+    hellos.append(hello())
+    return Round(hellos, page, post, *check_stored(post, tag, before, after))
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -596,8 +640,10 @@ def report(args, rounds: list[Round]) -> bool:
     hellos = [r.hello for r in rounds]
     rows = [
         summarize(hellos, hellos, None),
-        summarize([r.page for r in rounds], hellos, GET_RATIO),
-        summarize([r.post for r in rounds], hellos, POST_RATIO[args.database]),
+        summarize([r.page for r in rounds], [r.page_yardstick for r in rounds], GET_RATIO),
+        summarize(
+            [r.post for r in rounds], [r.post_yardstick for r in rounds], POST_RATIO[args.database]
+        ),
     ]
     stored_ok = all(r.stored_ok for r in rounds)
     rows[2].checks.append(("rows == 303s", stored_ok))
@@ -605,19 +651,25 @@ def report(args, rounds: list[Round]) -> bool:
         for number, one in enumerate(rounds, 1):
             print(f"Round {number}:")
             print_table(
-                [summarize([o], [one.hello], None) for o in (one.hello, one.page, one.post)]
+                [
+                    summarize([one.hello], [one.hello], None),
+                    summarize([one.page], [one.page_yardstick], None),
+                    summarize([one.post], [one.post_yardstick], None),
+                ]
             )
             print()
         print(f"Medians of {len(rounds)} rounds (errors: sum; max: worst):")
     print_table(rows)
     print(
-        "\nreq/s and x hello are measured (the targets); CPU ms/req is the CPU time gunicorn "
+        "\nreq/s and x hello are measured (the targets): a form scenario's x hello divides its "
+        "requests per second by the average of the hello-world runs just before and after it. "
+        "CPU ms/req is the CPU time gunicorn "
         "(app), PostgreSQL backends (db) and wrk spent per answered request, and its x hello "
         "is what the ratio would be if CPU alone limited both servers, which a busy machine "
         "disturbs far less than requests per second."
     )
     print("\nErrors (any status but 200 for GET and 303 for POST, socket errors):")
-    print_error_details([o for r in rounds for o in (r.hello, r.page, r.post)])
+    print_error_details([o for r in rounds for o in (*r.hellos, r.page, r.post)])
     print("\nSubmissions stored by the measured POST run (wrk's 303s against the database):")
     for number, one in enumerate(rounds, 1):
         print(f"  round {number}: {one.stored_line}")
