@@ -162,16 +162,18 @@ def _backend_pid() -> int:
     return db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
 
 
-def _terminate(app, pid: int) -> None:
+def _drop_the_pooled_connection(app) -> int:
+    """End, from the server's side, the connection the app's pool holds; its backend pid."""
     from sqlalchemy import create_engine
     from sqlalchemy import text
 
     with app.app_context():
-        url = app.config["SQLALCHEMY_DATABASE_URI"]
-    other = create_engine(url)
+        dropped = _backend_pid()
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     with other.begin() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
     other.dispose()
+    return dropped
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -180,9 +182,7 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
 ):
     from app import database
 
-    with app.app_context():
-        dropped = _backend_pid()
-    _terminate(app, dropped)
+    dropped = _drop_the_pooled_connection(app)
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # everything counts as idle
     response = app.test_client().get("/f/no-such-form")
     assert response.status_code == 404  # answered from the database
@@ -196,9 +196,7 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_fails_one_request_at_m
 ):
     from app import database
 
-    with app.app_context():
-        dropped = _backend_pid()
-    _terminate(app, dropped)
+    _drop_the_pooled_connection(app)
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 3600.0)  # nothing counts as idle
     client = app.test_client()
     failed = client.get("/f/no-such-form")

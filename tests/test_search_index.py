@@ -141,7 +141,7 @@ def test_the_worker_indexes_new_submissions_now_and_then(app, owner):
     second = add_submission(app, survey, {"name": "Bob", "message": "Porto"})
     worker.run_once()
     assert indexed_ids(app) == [first]  # not again within the minute
-    worker.next_index_at = None
+    worker.next_catch_up_at = None
     worker.run_once()
     assert indexed_ids(app) == [first, second]
 

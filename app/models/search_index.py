@@ -51,9 +51,9 @@ WHEN old.id <= {INDEXED_THROUGH} BEGIN
   INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.id, {SQLITE_ANSWER_TEXT.format(row="new")});
 END""",
 )
-# What is new goes into the index in batches of ``?`` rows, each in a write transaction of its
-# own, so progress is kept however many rows wait. Ids only grow (AUTOINCREMENT), so a row above
-# the mark has never been indexed.
+# What is new goes into the index in batches (the LIMIT parameter), each in a write transaction
+# of its own, so progress is kept however many rows wait. Ids only grow (AUTOINCREMENT), so a
+# row above the mark has never been indexed.
 SQLITE_NEEDS_CATCH_UP = f"SELECT {INDEXED_THROUGH} < (SELECT coalesce(max(id), 0) FROM submissions)"
 SQLITE_BATCH_END = (
     "SELECT max(id) FROM (SELECT id FROM submissions "

@@ -1,5 +1,5 @@
-"""Summary rollups: the summary's counts per form and UTC day, kept current as submissions come
-in, move to spam or the trash, and come back.
+"""Summary rollups: the summary's counts per form and UTC day, brought up to date in batches as
+submissions come in, and at once as they move to spam or the trash and come back.
 
 A submission counts while it is neither spam nor in the trash. A new one is stored with
 ``summarized`` false and counted by the next batch (``catch_up``): the summary page runs one

@@ -32,7 +32,7 @@ Clock = Callable[[], datetime]
 PURGE_EVERY = timedelta(hours=1)
 # SQLite's search index and the summary rollups are brought up to date before a search or a
 # summary; doing it now and then here too keeps those quick after a busy day.
-INDEX_EVERY = timedelta(minutes=1)
+CATCH_UP_EVERY = timedelta(minutes=1)
 
 
 class Worker:
@@ -54,7 +54,7 @@ class Worker:
             app.config["WORKER_POLL_SECONDS"] if poll_seconds is None else poll_seconds
         )
         self.next_purge_at: datetime | None = None
-        self.next_index_at: datetime | None = None
+        self.next_catch_up_at: datetime | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set, resting ``poll_seconds`` whenever nothing is due."""
@@ -74,7 +74,7 @@ class Worker:
         handled = 0
         with self.app.app_context():
             self._purge_now_and_then()
-            self._index_now_and_then()
+            self._catch_up_now_and_then()
             if not outbox.any_due(self.clock()):
                 return 0
             while handled < limit:
@@ -146,13 +146,13 @@ class Worker:
                 log.info("removed %s deliveries settled over 30 days ago", removed)
             self.next_purge_at = now + PURGE_EVERY
 
-    def _index_now_and_then(self) -> None:
+    def _catch_up_now_and_then(self) -> None:
         now = self.clock()
-        if self.next_index_at is None or now >= self.next_index_at:
+        if self.next_catch_up_at is None or now >= self.next_catch_up_at:
             search.index_new_submissions()
             if rollups.catch_up():
                 db.session.commit()
-            self.next_index_at = now + INDEX_EVERY
+            self.next_catch_up_at = now + CATCH_UP_EVERY
 
 
 def start_in_thread(app: Flask) -> threading.Thread:
