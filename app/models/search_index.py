@@ -65,14 +65,6 @@ SQLITE_INDEX_BATCH = (
     f"WHERE id > {INDEXED_THROUGH} AND id <= ? ORDER BY id",
     f"UPDATE {FTS_STATE} SET indexed_through = ? WHERE indexed_through < ?",
 )
-# Everything at once, for a bulk load that holds the write lock anyway (seeding).
-SQLITE_CATCH_UP = (
-    f"INSERT INTO {FTS_TABLE}(rowid, body) SELECT id, "
-    f"{SQLITE_ANSWER_TEXT.format(row='submissions')} FROM submissions "
-    f"WHERE id > {INDEXED_THROUGH} ORDER BY id",
-    f"UPDATE {FTS_STATE} SET indexed_through = "
-    "max(indexed_through, (SELECT coalesce(max(id), 0) FROM submissions))",
-)
 SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}", f"DROP TABLE IF EXISTS {FTS_STATE}")
 SEARCH_VECTOR = "search_vector"
 POSTGRESQL_VECTOR = "jsonb_to_tsvector('simple'::regconfig, answers, '[\"string\"]'::jsonb)"

@@ -34,7 +34,7 @@ from app.fields import FieldSpec
 from app.models import Form
 from app.models import FormVersion
 from app.models import Submission
-from app.models.search_index import SQLITE_CATCH_UP
+from app.models.search_index import SQLITE_INDEX_BATCH
 from app.models.types import utcnow
 from app.services import rollups
 from app.services.errors import ValidationFailed
@@ -359,9 +359,12 @@ def _insert_sqlite(rows: Iterator[tuple[Any, ...]]) -> None:
         sql = f"INSERT INTO submissions ({INSERT_COLUMNS}) VALUES ({placeholders})"
         for batch in _batches(rows):
             cursor.executemany(sql, batch)
-        # One statement indexes every new row for search, as a search would first.
-        for statement in SQLITE_CATCH_UP:
-            cursor.execute(statement)
+        # Every new row indexed for search in one batch, as a search would index them first.
+        end = cursor.execute("SELECT max(id) FROM submissions").fetchone()[0]
+        if end is not None:
+            insert, mark = SQLITE_INDEX_BATCH
+            cursor.execute(insert, (end,))
+            cursor.execute(mark, (end, end))
         cursor.execute("COMMIT")
         cursor.execute("ANALYZE")
     except BaseException:
