@@ -38,12 +38,19 @@ def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
     checked_in_at = record.info.get("checked_in_at")
     if checked_in_at is not None and time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
         return
+    # As SQLAlchemy's own ping: in autocommit where the driver has it (psycopg), so that the
+    # ping leaves no transaction open and the connection can still be switched to autocommit.
+    switch = getattr(dbapi_connection, "autocommit", True) is False
     try:
+        if switch:
+            dbapi_connection.autocommit = True
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        if switch:
+            dbapi_connection.autocommit = False
     except Exception as error:
         raise exc.DisconnectionError("the connection failed its ping") from error
 

@@ -46,7 +46,7 @@ def parse_args() -> argparse.Namespace:
 
 class StatementLog:
     """Every round trip to the database a request causes: statements and transaction commands
-    (BEGIN, COMMIT, ROLLBACK). A connection idle for a second is pinged first (app/database.py);
+    (BEGIN, COMMIT, ROLLBACK; none on a connection in autocommit). A connection idle for a second is pinged first (app/database.py);
     back-to-back requests, as here, are not."""
 
     def __init__(self) -> None:
@@ -57,7 +57,12 @@ class StatementLog:
 
         event.listen(engine, "before_cursor_execute", self.on_statement)
         for name in ("begin", "commit", "rollback"):
-            event.listen(engine, name, lambda _conn, name=name: self.statements.append(name))
+            event.listen(engine, name, lambda conn, name=name: self.on_transaction(conn, name))
+
+    def on_transaction(self, connection, name: str) -> None:
+        # A connection in autocommit sends no BEGIN, COMMIT or ROLLBACK to the server.
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.statements.append(name)
 
     def on_statement(self, _conn, _cursor, statement, _parameters, _context, _many) -> None:
         self.statements.append(" ".join(statement.split()))

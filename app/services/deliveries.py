@@ -19,6 +19,7 @@ from app.services import notifications
 from app.services import webhooks
 from app.services.answer_sheet import answer_sheet
 from app.signals import submission_accepted
+from app.signals import submission_needs_transaction
 
 # Whether a form has anything to send, per process, for a moment: most forms have no
 # recipients or webhooks, and their submissions should not pay two queries to learn it.
@@ -71,6 +72,15 @@ def _on_submission_accepted(form: Form, submission: Submission, **_extra: object
     queue_submission_deliveries(form, submission)
 
 
+def _queues_deliveries(form: Form, **_extra: object) -> bool:
+    # The receiver asks the same cached question a moment later. Only if the cached answer
+    # expires in between and the form has just gained its first target do the deliveries
+    # commit right after their submission instead of with it.
+    return has_delivery_targets(form.id)
+
+
 def connect_receivers() -> None:
-    """Listen to ``submission_accepted``; connecting twice is harmless (blinker keeps one)."""
+    """Listen to ``submission_accepted`` and say when a form's submissions add deliveries to its
+    transaction; connecting twice is harmless (blinker keeps one)."""
     submission_accepted.connect(_on_submission_accepted, weak=False)
+    submission_needs_transaction.connect(_queues_deliveries, weak=False)

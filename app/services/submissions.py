@@ -14,12 +14,10 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 from flask import current_app
-from sqlalchemy import bindparam
-from sqlalchemy import insert
 from sqlalchemy import select
-from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.datastructures import MultiDict
@@ -39,15 +37,15 @@ from app.fields.upload import safe_filename
 from app.models import Availability
 from app.models import EndpointKey
 from app.models import Form
-from app.models import FormStatus
 from app.models import FormVersion
 from app.models import SpamReason
 from app.models import Submission
-from app.models.types import UTCDateTime
 from app.models.types import utcnow
 from app.services import storage
+from app.services import submission_rows
 from app.services.errors import DomainError
 from app.services.forms import normalize_origin
+from app.signals import needs_transaction
 from app.signals import submission_accepted
 
 # Formspree's special fields: they steer the submission and are not shown as answers.
@@ -187,9 +185,10 @@ def submit(
 ) -> Accepted:
     """Validate and store one submission, or raise a DomainError saying why not."""
     check_origin(form, context)
+    alone = _stands_alone(form, files)
     # A repeat of a stored submission (double click, client retry) gets the first answer again,
     # even if that submission filled the form or closed it for this browser.
-    existing = _find_duplicate(form, context.idempotency_key)
+    existing = _find_duplicate(form, context.idempotency_key, alone=alone)
     if existing is not None:
         return Accepted(existing.id, _next_url(form, existing.meta, context), duplicate=True)
     check_can_submit(form, context)
@@ -204,7 +203,7 @@ def submit(
     answers, uploads = _validated_answers(version_id, data, files)
     checked = _checked_emails(version_id, answers)
     meta = _special_fields(data, context, checked)
-    return _store(form, version_id, answers, uploads, meta, context)
+    return _store(form, version_id, answers, uploads, meta, context, alone=alone)
 
 
 def _checked_emails(version_id: int, answers: dict[str, Any]) -> frozenset[str]:
@@ -216,13 +215,28 @@ def _checked_emails(version_id: int, answers: dict[str, Any]) -> frozenset[str]:
     )
 
 
-def _find_duplicate(form: Form, key: str | None) -> Submission | None:
+def _stands_alone(form: Form, files: MultiDict) -> bool:
+    """Whether the submission will write nothing but its row and count, and the request has
+    written nothing before it, so that it can be stored in a transaction of its own
+    (submission_rows). Asked first, so that the duplicate lookup can read outside the session
+    too: a read in the session would begin its transaction."""
+    if form.is_endpoint or any(getattr(upload, "filename", None) for upload in files.values()):
+        return False
+    if needs_transaction(form):
+        return False
+    return not db.session().in_transaction()  # asked last: a receiver may have read
+
+
+def _find_duplicate(form: Form, key: str | None, *, alone: bool = False) -> Row | None:
+    """The id and meta of the form's submission stored with this idempotency key."""
     if not key:
         return None
-    query = select(Submission).where(
+    if alone:
+        return submission_rows.find_alone(form.id, key)
+    query = select(Submission.id, Submission.meta).where(
         Submission.form_id == form.id, Submission.idempotency_key == key
     )
-    return db.session.scalar(query)
+    return db.session.execute(query).first()
 
 
 def _published_version_id(form: Form) -> int:
@@ -376,6 +390,7 @@ def _store(
     context: SubmissionContext,
     *,
     spam: SpamReason | None = None,
+    alone: bool = False,
 ) -> Accepted:
     now = utcnow()
     stored_answers = dict(answers)
@@ -396,7 +411,14 @@ def _store(
         "summarized": False,  # counted in the summary by the next batch (rollups.catch_up)
     }
     try:
-        submission_id = _insert_counted(form, values) if spam is None else _insert(values)
+        if spam is not None:
+            submission_id = submission_rows.insert(db.session.connection(), values)
+        elif alone and not db.session().in_transaction():  # nothing was read since the lookup
+            submission_id = submission_rows.store_counted_alone(values)  # committed
+        else:
+            submission_id = submission_rows.insert_counted(db.session.connection(), values)
+        if submission_id is None:  # the form's row refused it: full, closed or expired
+            _refuse(form, now)
         submission = Submission(id=submission_id, **values)
         storage.attach_files(
             [ref["file_id"] for ref in _references(stored_answers, uploads)], submission.id
@@ -419,79 +441,14 @@ def _store(
     return Accepted(submission.id, _next_url(form, meta, context), spam=spam is not None, meta=meta)
 
 
-# Every column given, so the statement compiles once and stays in SQLAlchemy's cache.
-_INSERT_SUBMISSION = insert(Submission.__table__)
-
-
-def _insert(values: dict[str, Any]) -> int:
-    """Store the row; its id. A Core insert, not session.add and flush: the unit of work cost
-    a tenth of a post, and nothing here reads the row back through the session."""
-    inserted = db.session.connection().execute(_INSERT_SUBMISSION, values)
-    return inserted.inserted_primary_key[0]
-
-
-def _insert_counted(form: Form, values: dict[str, Any]) -> int:
-    """Store a submission that counts and add it to the form's count, or raise FormUnavailable
-    when the form is full, closed or expired. PostgreSQL does both in one statement (one round
-    trip fewer); SQLite, which cannot update in a WITH clause, in two."""
-    if db.session.connection().dialect.name != "postgresql":
-        submission_id = _insert(values)
-        _count_submission(form, values["created_at"], check_open=True)
-        return submission_id
-    parameters = {**values, "now": values["created_at"], "open": FormStatus.OPEN.value}
-    inserted = db.session.connection().execute(_INSERT_COUNTED_POSTGRESQL, parameters)
-    submission_id = inserted.scalar()
-    if submission_id is None:  # the UPDATE in the statement found the form unable to take it
-        _refuse(form, values["created_at"])
-    return submission_id
-
-
 def _references(answers: dict[str, Any], uploads: dict[str, UploadedFile]) -> list[dict[str, Any]]:
     return [answers[key] for key in uploads]
 
 
-# Written out once: this runs for every submission, and building it from column expressions
-# each time cost more than executing it. last_submission_at keeps the later of the two times
-# (a rescued spam submission may be older); updated_at is not touched, as a count is no edit.
-_COUNT_SQL = """
-UPDATE forms
-SET submission_count = submission_count + 1,
-    last_submission_at = CASE
-        WHEN last_submission_at IS NULL OR last_submission_at < :now THEN :now
-        ELSE last_submission_at END
-WHERE id = :form_id AND (max_responses IS NULL OR submission_count < max_responses)
-"""
-_IF_OPEN = " AND status = :open AND deleted_at IS NULL AND (closes_at IS NULL OR closes_at > :now)"
-_COUNT_IF_FULL = text(_COUNT_SQL).bindparams(bindparam("now", type_=UTCDateTime()))
-_COUNT_IF_OPEN = text(_COUNT_SQL + _IF_OPEN).bindparams(
-    bindparam("now", type_=UTCDateTime()), open=FormStatus.OPEN.value
-)
-# The row goes in only if the form's row counted it: a data-modifying WITH clause runs once,
-# and the INSERT selects from what it returned.
-_INSERT_COUNTED_POSTGRESQL = text(
-    f"WITH counted AS ({_COUNT_SQL}{_IF_OPEN} RETURNING id) "  # noqa: S608 (constants only)
-    "INSERT INTO submissions (form_id, version_id, answers, meta, created_at, idempotency_key, "
-    "is_spam, spam_reason, is_read, is_starred, deleted_at, summarized) "
-    "SELECT counted.id, :version_id, :answers, :meta, :created_at, :idempotency_key, "
-    ":is_spam, :spam_reason, :is_read, :is_starred, :deleted_at, :summarized FROM counted "
-    "RETURNING id"
-).bindparams(
-    *(
-        bindparam(column.name, type_=column.type)
-        for column in Submission.__table__.columns
-        if column.name not in {"id", "form_id"}
-    ),
-    bindparam("now", type_=UTCDateTime()),
-)
-
-
-def _count_submission(form: Form, now, *, check_open: bool = False) -> None:
-    """Count the submission, refusing it atomically when the form is full, and with
-    ``check_open`` also when it closed, expired or went to the trash: the form's settings may
-    come from a cache a moment old, the row in this statement cannot."""
-    statement = _COUNT_IF_OPEN if check_open else _COUNT_IF_FULL
-    counted = db.session.connection().execute(statement, {"form_id": form.id, "now": now})
-    if counted.rowcount == 0:
+def count_submission(form: Form, now) -> None:
+    """Count a submission that was stored uncounted (spam) and now counts, in the session's
+    transaction; raise FormUnavailable when the form is full."""
+    if not submission_rows.count_on_form(db.session.connection(), form.id, now, check_open=False):
         _refuse(form, now)
 
 

@@ -30,7 +30,7 @@ from app.models.form import TRASH_DAYS
 from app.models.types import utcnow
 from app.services import rollups
 from app.services.errors import ValidationFailed
-from app.services.submissions import _count_submission
+from app.services.submissions import count_submission
 from app.signals import submission_accepted
 
 BulkAction = Literal["read", "unread", "star", "unstar", "spam", "not_spam", "trash", "restore"]
@@ -135,7 +135,7 @@ def _mark_not_spam(form: Form, submission: Submission) -> bool:
             form.id, [submission.id], _submissions.c.is_spam, is_spam=False, spam_reason=None
         ):
             return False
-        _count_submission(form, max(last or created_at, created_at))
+        count_submission(form, max(last or created_at, created_at))
         db.session.flush()
         # Receivers add their rows (deliveries, summary rollups) to this transaction, as for a
         # submission arriving.
