@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app import database
+    from app.auth.session import CookieSessionInterface
     from app.auth.session import configure_login_manager
     from app.extensions import csrf
     from app.extensions import db
@@ -63,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     keep_limiter_off(app, limiter, "public")
     login_manager.init_app(app)
     configure_login_manager(login_manager)
+    app.session_interface = CookieSessionInterface()
 
 
 def register_blueprints(app: Flask) -> None:
