@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -62,8 +63,9 @@ class _Statements:
     processors: tuple[tuple[str, Callable[[Any], Any] | None], ...]
     time_processor: Callable[[Any], Any] | None
 
-    def parameters(self, values: dict[str, Any], now=None) -> dict[str, Any]:
-        """The driver's parameters from a submission's column values (or from a form id)."""
+    def parameters(self, values: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+        """The driver's parameters from a submission's column values; for a count alone, the
+        form_id and ``now`` will do."""
         bound = {
             name: process(values[name]) if process else values[name]
             for name, process in self.processors
@@ -75,7 +77,7 @@ class _Statements:
         return bound
 
 
-@cache
+@lru_cache(maxsize=8)  # per engine's dialect: one in an app, a few in tests
 def _statements(dialect: Dialect) -> _Statements:
     def placeholder(name: str) -> str:
         return f"%({name})s" if dialect.name == "postgresql" else f":{name}"
@@ -162,7 +164,7 @@ def insert(connection: Connection, values: dict[str, Any]) -> int:
     return result.scalar() if connection.dialect.name == "postgresql" else result.lastrowid
 
 
-def count_on_form(connection: Connection, form_id: int, now, *, check_open: bool) -> bool:
+def count_on_form(connection: Connection, form_id: int, now: datetime, *, check_open: bool) -> bool:
     """Count one more submission on the form's row, in ``connection``'s transaction; False when
     the row refused (full, and with ``check_open`` also closed, expired or in the trash)."""
     statements = _statements(connection.dialect)
