@@ -95,12 +95,14 @@ def clear_process_caches() -> None:
     from app.public import cache
     from app.public.pages import clear_cache
     from app.services.deliveries import forget_delivery_targets
+    from app.services.submissions import forget_endpoint_keys
     from app.services.submissions import forget_versions
 
     clear_cache()
     cache.forget()
     forget_delivery_targets()
     forget_versions()
+    forget_endpoint_keys()
 
 
 def _driver_url(url: str) -> str:

@@ -28,8 +28,10 @@ from tests.delivery_helpers import set_recipients
 from tests.public_helpers import CONTACT_ANSWERS
 from tests.public_helpers import CONTACT_FIELDS
 from tests.public_helpers import clear_page_caches
+from tests.public_helpers import fetch_endpoint_keys
 from tests.public_helpers import fetch_form
 from tests.public_helpers import fetch_submissions
+from tests.public_helpers import make_endpoint
 from tests.public_helpers import make_form
 
 
@@ -215,3 +217,29 @@ def test_spam_is_stored_uncounted_and_counted_when_rescued(app):
         form = forms.get_form_by_slug(slug)
         triage.mark_not_spam(form, db.session.get(Submission, accepted.submission_id))
     assert fetch_form(app, slug).submission_count == 1
+
+
+def test_a_static_site_post_records_new_field_names_and_is_stored_alone_without_any(app):
+    slug = make_endpoint(app, slug="site-contact")
+    client = app.test_client()
+    first = client.post(f"/f/{slug}", data={"name": "Ann", "email": "ann@example.com"})
+    assert first.status_code == 303
+    assert fetch_endpoint_keys(app, slug) == ["email", "name"]
+
+    with app.app_context(), recorded_statements() as seen:
+        again = client.post(f"/f/{slug}", data={"email": "bea@example.com", "name": "Bea"})
+    assert again.status_code == 303
+    # Both names are stored already: nothing but the row and its count, outside the session.
+    statements = [entry for entry in seen if isinstance(entry, tuple)]
+    assert not any("endpoint_keys" in sql for sql, _autocommit, _in_session in statements)
+    assert not any(in_session for _sql, _autocommit, in_session in statements)
+
+    with app.app_context(), recorded_statements() as seen:
+        more = client.post(f"/f/{slug}", data={"name": "Cy", "phone": "+44 20 7946 0958"})
+    assert more.status_code == 303
+    # A new name is recorded in the transaction that stores the row.
+    assert ("INSERT INTO endpoint_keys", False, True) in seen
+    assert fetch_endpoint_keys(app, slug) == ["email", "name", "phone"]
+    names = [row.answers["name"] for row in fetch_submissions(app, slug)]
+    assert names == ["Ann", "Bea", "Cy"]
+    assert fetch_form(app, slug).submission_count == 3

@@ -185,7 +185,7 @@ def submit(
 ) -> Accepted:
     """Validate and store one submission, or raise a DomainError saying why not."""
     check_origin(form, context)
-    alone = _stands_alone(form, files)
+    alone = _stands_alone(form, data, files)
     # A repeat of a stored submission (double click, client retry) gets the first answer again,
     # even if that submission filled the form or closed it for this browser.
     existing = _find_duplicate(form, context.idempotency_key, alone=alone)
@@ -198,7 +198,8 @@ def submit(
         return _store(form, None, answers, uploads, meta, context, spam=SpamReason.HONEYPOT)
     if form.is_endpoint:
         answers, uploads = _endpoint_answers(data, files, strict=True)
-        return _store(form, None, answers, uploads, _special_fields(data, context), context)
+        meta = _special_fields(data, context)
+        return _store(form, None, answers, uploads, meta, context, alone=alone)
     version_id = _published_version_id(form)
     answers, uploads = _validated_answers(version_id, data, files)
     checked = _checked_emails(version_id, answers)
@@ -215,13 +216,15 @@ def _checked_emails(version_id: int, answers: dict[str, Any]) -> frozenset[str]:
     )
 
 
-def _stands_alone(form: Form, files: MultiDict) -> bool:
+def _stands_alone(form: Form, data: MultiDict, files: MultiDict) -> bool:
     """Whether the submission will write nothing but its row and count, and the request has
     written nothing before it, so that it can be stored in a transaction of its own
     (submission_rows). Asked first, so that the duplicate lookup can read outside the session
     too: a read in the session would begin its transaction."""
-    if form.is_endpoint or any(getattr(upload, "filename", None) for upload in files.values()):
+    if any(getattr(upload, "filename", None) for upload in files.values()):
         return False
+    if form.is_endpoint and not _endpoint_field_names(data) <= _stored_endpoint_keys(form.id):
+        return False  # a new field name to record with it
     if needs_transaction(form):
         return False
     return not db.session().in_transaction()  # asked last: a receiver may have read
@@ -300,7 +303,7 @@ def _endpoint_answers(
     answers: dict[str, Any] = {}
     errors: list[FieldError] = []
     for key in data:
-        if key.startswith("_") or key in SPECIAL_FIELDS:
+        if _is_special(key):
             continue
         values = [value.strip() for value in data.getlist(key)]
         answers[key[:MAX_ENDPOINT_KEY_CHARS]] = values[0] if len(values) == 1 else values
@@ -410,10 +413,12 @@ def _store(
         "deleted_at": None,
         "summarized": False,  # counted in the summary by the next batch (rollups.catch_up)
     }
+    # Alone only if nothing was read in the session since the duplicate lookup, either.
+    stored_alone = spam is None and alone and not db.session().in_transaction()
     try:
         if spam is not None:
             submission_id = submission_rows.insert(db.session.connection(), values)
-        elif alone and not db.session().in_transaction():  # nothing was read since the lookup
+        elif stored_alone:
             submission_id = submission_rows.store_counted_alone(values)  # committed
         else:
             submission_id = submission_rows.insert_counted(db.session.connection(), values)
@@ -425,9 +430,11 @@ def _store(
         )
         if spam is None:
             submission_accepted.send(form, submission=submission)
-        if form.is_endpoint:
+        if form.is_endpoint and not stored_alone:  # alone, every name is stored already
             _remember_endpoint_keys(form.id, [*answers, *uploads], now)
         db.session.commit()
+        if form.is_endpoint:
+            _note_stored_endpoint_keys(form.id, [*answers, *uploads])
     except IntegrityError:
         # Another request with the same idempotency key won the race: answer as it did.
         db.session.rollback()
@@ -458,6 +465,40 @@ def _refuse(form: Form, now) -> NoReturn:
     current = db.session.get(Form, form.id, populate_existing=True)
     availability = current.availability(now) if current else Availability.DELETED
     raise FormUnavailable(Availability.FULL if availability == Availability.OPEN else availability)
+
+
+def _is_special(key: str) -> bool:
+    return key.startswith("_") or key in SPECIAL_FIELDS
+
+
+def _endpoint_field_names(data: MultiDict) -> set[str]:
+    """The names a static-site post stores answers under, as ``_endpoint_answers`` keys them."""
+    return {key[:MAX_ENDPOINT_KEY_CHARS] for key in data if not _is_special(key)}
+
+
+# The field names of each static-site form that this process has seen stored. Names are only
+# ever added and form ids are never reused, so what is known stays true; a post that brings no
+# new name needs no endpoint_keys row, and can be stored alone.
+_known_endpoint_keys: dict[int, frozenset[str]] = {}
+KNOWN_KEYS_FORMS = 1000  # forms remembered per process; past that, it starts afresh
+
+
+def _stored_endpoint_keys(form_id: int) -> frozenset[str]:
+    return _known_endpoint_keys.get(form_id, frozenset())
+
+
+def _note_stored_endpoint_keys(form_id: int, keys: list[str]) -> None:
+    known = _stored_endpoint_keys(form_id)
+    if known.issuperset(keys):
+        return
+    if len(_known_endpoint_keys) >= KNOWN_KEYS_FORMS:
+        _known_endpoint_keys.clear()
+    _known_endpoint_keys[form_id] = known.union(keys)
+
+
+def forget_endpoint_keys() -> None:
+    """Drop the field names kept per form id (tests, whose ids start again)."""
+    _known_endpoint_keys.clear()
 
 
 def _remember_endpoint_keys(form_id: int, keys: list[str], now) -> None:
