@@ -221,7 +221,7 @@ def _stands_alone(form: Form, data: MultiDict, files: MultiDict) -> bool:
     written nothing before it, so that it can be stored in a transaction of its own
     (submission_rows). Asked first, so that the duplicate lookup can read outside the session
     too: a read in the session would begin its transaction."""
-    if any(getattr(upload, "filename", None) for upload in files.values()):
+    if any(getattr(upload, "filename", None) for _key, upload in files.items(multi=True)):
         return False
     if form.is_endpoint and not _endpoint_field_names(data) <= _stored_endpoint_keys(form.id):
         return False  # a new field name to record with it
