@@ -94,9 +94,25 @@ def serve(stack: contextlib.ExitStack, args, tree: Path, name: str):
     return port, meter
 
 
+def expected_status(method: str) -> int:
+    return 303 if method == "POST" else 200
+
+
+def check_answers(which: int, result: dict, expected: int) -> None:
+    """A checkout that answers anything else (a 500, say) is broken, not fast: stop."""
+    statuses = result["statuses"].items()
+    wrong = {status: count for status, count in statuses if int(status) != expected}
+    failed = {kind: count for kind, count in result["errors"].items() if count}
+    if wrong or failed:
+        raise SystemExit(
+            f"checkout {'AB'[which]} under load: statuses other than {expected}: {wrong}, "
+            f"socket errors: {failed}"
+        )
+
+
 def one_at_a_time(args, servers) -> tuple[list[float], list[float], list[int]]:
     """Blocks of requests sent one by one, alternating A B B A ...; CPU and answers each."""
-    expected = 303 if args.method == "POST" else 200
+    expected = expected_status(args.method)
     body = forms_bench.post_body()
     app_cpu, db_cpu, answered = [0.0, 0.0], [0.0, 0.0], [0, 0]
     for round_number in range(args.rounds):
@@ -143,6 +159,7 @@ def both_loaded(args, servers) -> tuple[list[float], list[float], list[int]]:
         for loader in loaders:
             loader.join()
         for which, (_, meter) in enumerate(servers):
+            check_answers(which, results[which], expected_status(args.method))
             after = meter.snapshot()
             app_cpu[which] += forms_bench.cpu_delta(before[which]["server"], after["server"])
             if "db" in after:
@@ -158,9 +175,11 @@ def main() -> int:
         servers = [
             serve(stack, args, tree, name) for tree, name in ((args.before, "a"), (args.after, "b"))
         ]
-        for port, _ in servers:  # warm both: imports, caches, prepared statements
+        for which, (port, _) in enumerate(servers):  # warm both: imports, caches, statements
             for number in range(50):
-                send(port, args.method, body.replace("BENCHTAG", f"warm-{number}"))
+                status = send(port, args.method, body.replace("BENCHTAG", f"warm-{number}"))
+                if status != expected_status(args.method):
+                    raise SystemExit(f"checkout {'AB'[which]} answered {status}")
         measure = both_loaded if args.under_load else one_at_a_time
         app_cpu, db_cpu, answered = measure(args, servers)
     how = f"wrk on both for 2 x {args.under_load} s" if args.under_load else "one at a time"

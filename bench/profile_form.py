@@ -46,8 +46,8 @@ def parse_args() -> argparse.Namespace:
 
 class StatementLog:
     """Every round trip to the database a request causes: statements and transaction commands
-    (BEGIN, COMMIT, ROLLBACK; none on a connection in autocommit). A connection idle for a second is pinged first (app/database.py);
-    back-to-back requests, as here, are not."""
+    (BEGIN, COMMIT, ROLLBACK; none on a connection in autocommit). A connection idle for a
+    second is pinged first (app/database.py); back-to-back requests, as here, are not."""
 
     def __init__(self) -> None:
         self.statements: list[str] = []
