@@ -65,6 +65,16 @@ SQLITE_INDEX_BATCH = (
     f"WHERE id > {INDEXED_THROUGH} AND id <= ? ORDER BY id",
     f"UPDATE {FTS_STATE} SET indexed_through = ? WHERE indexed_through < ?",
 )
+
+
+def index_through(execute, end: int) -> None:
+    """Index the rows above the mark up to id ``end`` and move the mark there, in the caller's
+    transaction; ``execute(sql, parameters)`` runs one statement on its connection or cursor."""
+    insert, mark = SQLITE_INDEX_BATCH
+    execute(insert, (end,))
+    execute(mark, (end, end))
+
+
 SQLITE_DROP = (f"DROP TABLE IF EXISTS {FTS_TABLE}", f"DROP TABLE IF EXISTS {FTS_STATE}")
 SEARCH_VECTOR = "search_vector"
 POSTGRESQL_VECTOR = "jsonb_to_tsvector('simple'::regconfig, answers, '[\"string\"]'::jsonb)"

@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Date
+from sqlalchemy import Row
 from sqlalchemy import delete
 from sqlalchemy import not_
 from sqlalchemy import select
@@ -289,7 +290,7 @@ def choice_keys_by_version(form_id: int) -> dict[int | None, frozenset[str]]:
     return keys
 
 
-def is_counted(submission: Submission) -> bool:
+def is_counted(submission: Submission | Row) -> bool:
     return not submission.is_spam and submission.deleted_at is None
 
 
@@ -339,7 +340,7 @@ def catch_up(form_id: int | None = None) -> int:
     rows = db.session.execute(statement).all()
     by_form: dict[int, list[Any]] = {}
     for row in rows:
-        if not row.is_spam and row.deleted_at is None:
+        if is_counted(row):
             by_form.setdefault(row.form_id, []).append(row)
     for counted_form_id, counted in sorted(by_form.items()):
         count_submissions(counted_form_id, counted, 1)

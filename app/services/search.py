@@ -19,8 +19,8 @@ from app.models import Submission
 from app.models.search_index import FTS_TABLE
 from app.models.search_index import SEARCH_VECTOR
 from app.models.search_index import SQLITE_BATCH_END
-from app.models.search_index import SQLITE_INDEX_BATCH
 from app.models.search_index import SQLITE_NEEDS_CATCH_UP
+from app.models.search_index import index_through
 
 MAX_TERMS = 8
 MAX_TERM_CHARS = 100
@@ -95,7 +95,5 @@ def _index_next_batch(connection) -> bool:
     end = connection.exec_driver_sql(SQLITE_BATCH_END, (INDEX_BATCH,)).scalar()
     if end is None:
         return False
-    insert, mark = SQLITE_INDEX_BATCH
-    connection.exec_driver_sql(insert, (end,))
-    connection.exec_driver_sql(mark, (end, end))
+    index_through(connection.exec_driver_sql, end)
     return True

@@ -34,7 +34,7 @@ from app.fields import FieldSpec
 from app.models import Form
 from app.models import FormVersion
 from app.models import Submission
-from app.models.search_index import SQLITE_INDEX_BATCH
+from app.models.search_index import index_through
 from app.models.types import utcnow
 from app.services import rollups
 from app.services.errors import ValidationFailed
@@ -362,9 +362,7 @@ def _insert_sqlite(rows: Iterator[tuple[Any, ...]]) -> None:
         # Every new row indexed for search in one batch, as a search would index them first.
         end = cursor.execute("SELECT max(id) FROM submissions").fetchone()[0]
         if end is not None:
-            insert, mark = SQLITE_INDEX_BATCH
-            cursor.execute(insert, (end,))
-            cursor.execute(mark, (end, end))
+            index_through(cursor.execute, end)
         cursor.execute("COMMIT")
         cursor.execute("ANALYZE")
     except BaseException:

@@ -320,7 +320,7 @@ def _endpoint_answers(
 def _endpoint_uploads(files: MultiDict, errors: list[FieldError]) -> dict[str, UploadedFile]:
     uploads: dict[str, UploadedFile] = {}
     for key, upload in files.items(multi=True):
-        if not isinstance(upload, FileStorage) or not upload.filename or key.startswith("_"):
+        if not isinstance(upload, FileStorage) or not upload.filename or _is_special(key):
             continue
         data = upload.read(MAX_ENDPOINT_FILE_BYTES + 1)
         if len(data) > MAX_ENDPOINT_FILE_BYTES:
