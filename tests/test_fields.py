@@ -631,6 +631,53 @@ def test_build_form_class_returns_a_fresh_plain_form_each_call():
     assert "csrf_token" not in first()._fields
 
 
+def test_forms_of_one_class_share_no_answers_or_errors():
+    form_class = build_form_class(FORM_SPECS)
+    good = {"name": "Ada", "email": "ada@example.com", "score": "4", "agree": "y"}
+
+    refused = form_class(MultiDict({"email": "nope", "topics": ["z"]}))
+    refused.validate()
+    accepted = form_class(MultiDict(good))
+    accepted.validate()
+    untouched = form_class()
+
+    assert [error.key for error in collect_errors(refused)] == [
+        "name",
+        "email",
+        "topics",
+        "score",
+        "agree",
+    ]
+    assert collect_errors(accepted) == []
+    assert answers_from(accepted, FORM_SPECS)["email"] == "ada@example.com"
+    assert refused.email.data == "nope" and accepted.email.data == "ada@example.com"
+    assert untouched.email.data is None and untouched.email.errors == ()
+    assert untouched.topics.data == ["b"] and 'value="site"' in untouched.source()
+    assert all(field._form is accepted for field in accepted)
+    assert {id(field) for field in accepted}.isdisjoint(id(field) for field in refused)
+
+
+def test_copied_fields_render_as_freshly_bound_ones():
+    form_class = build_form_class(FORM_SPECS)
+    posted = MultiDict({"name": "Ada <b>", "email": "nope", "topics": ["a", "c"], "score": "2"})
+    copied = form_class(posted)
+    form_class._prototypes = {}  # every field bound by WTForms itself
+    fresh = form_class(posted)
+    copied.validate()
+    fresh.validate()
+
+    assert [(f.name, f(), f.label(), f.errors) for f in copied] == [
+        (f.name, f(), f.label(), f.errors) for f in fresh
+    ]
+
+
+def test_a_prefixed_form_binds_its_own_field_names():
+    form = build_form_class(FORM_SPECS)(prefix="preview-")
+
+    assert [f.name for f in form][:2] == ["preview-name", "preview-email"]
+    assert 'id="preview-name"' in form.name()
+
+
 def test_built_fields_carry_label_help_placeholder_and_required():
     form = build_form_class(FORM_SPECS)()
 

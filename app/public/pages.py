@@ -17,12 +17,12 @@ from wtforms import Form as WTForm
 
 from app.extensions import db
 from app.fields import FieldError
-from app.fields import build_form_class
 from app.fields import needs_multipart
 from app.fields import prefill_data
 from app.models import Form
 from app.models import FormVersion
 from app.services.submissions import specs_for
+from app.services.submissions import version_form_class
 from app.services.submissions import version_specs
 
 TOKEN_PLACEHOLDER = "__FORMYARD_ONE_TIME_TOKEN__"  # noqa: S105 (replaced per request)
@@ -91,7 +91,7 @@ def _prefills(version_id: int, query: MultiDict) -> bool:
 def _render(form, version, embedded, action, query, bound, errors) -> str:
     specs = specs_for(version)
     if bound is None:
-        bound = build_form_class(specs)(data=prefill_data(specs, query or MultiDict()))
+        bound = version_form_class(version.id)(data=prefill_data(specs, query or MultiDict()))
     return render_template(
         "public/form.html",
         form_row=form,

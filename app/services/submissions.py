@@ -432,7 +432,9 @@ def _store(
             submission_accepted.send(form, submission=submission)
         if form.is_endpoint and not stored_alone:  # alone, every name is stored already
             _remember_endpoint_keys(form.id, [*answers, *uploads], now)
-        db.session.commit()
+        # Alone, the session has begun nothing unless a receiver read or added a row.
+        if not stored_alone or db.session().in_transaction():
+            db.session.commit()
         if form.is_endpoint:
             _note_stored_endpoint_keys(form.id, [*answers, *uploads])
     except IntegrityError:
