@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -9,6 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete
+from sqlalchemy import text
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
@@ -280,6 +285,71 @@ def test_rebuild_counts_the_rows_waiting_for_their_batch(app, owner):
         assert rollups.catch_up(form_id) == 0  # nothing left for a batch
         db.session.commit()
     assert summary_of(app, form_id, now=utcnow()).submissions == 2
+
+
+CHANGES_OF_MANY_ROWS = {
+    "summary batch": lambda form, _ids: rollups.catch_up(form.id),
+    "bulk mark read": lambda form, ids: triage.apply_bulk(form, "read", [ids]),
+    "bulk spam": lambda form, ids: triage.apply_bulk(form, "spam", [ids]),
+    "bulk trash": lambda form, ids: triage.apply_bulk(form, "trash", [ids]),
+}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("change", CHANGES_OF_MANY_ROWS)
+def test_changes_of_many_rows_lock_them_in_id_order(app, owner, database_url, change):
+    """Two statements that change some of the same rows wait for each other in turn, rather
+    than each holding one the other needs (a deadlock): each locks its rows in id order, even
+    when an edit has moved the older row behind the newer one in the table."""
+    form_id = make_survey(app)
+    older, newer = _post(app, form_id, "Ann"), _post(app, form_id, "Bob")
+    with app.app_context():
+        db.session.execute(update(Submission).where(Submission.id == older).values(is_read=True))
+        db.session.commit()
+        places = db.session.execute(
+            text("SELECT id, ctid FROM submissions ORDER BY ctid")
+        ).scalars()
+        assert list(places) == [newer, older]  # the table now reads the newer row first
+    with app.app_context(), db.engine.connect() as holder, db.engine.connect() as prober:
+        holder.execute(text("SELECT id FROM submissions WHERE id = :id FOR UPDATE"), {"id": older})
+        changer = threading.Thread(
+            target=_change_in_context, args=(app, change, form_id, [older, newer])
+        )
+        changer.start()
+        _wait_until_blocked(prober)
+        # Waiting for the older row, the change holds none of the newer one yet.
+        try:
+            prober.execute(
+                text("SELECT id FROM submissions WHERE id = :id FOR UPDATE NOWAIT"), {"id": newer}
+            )
+            holds_newer = False
+        except OperationalError:
+            holds_newer = True
+        prober.rollback()
+        holder.rollback()
+        changer.join(timeout=10)
+    assert not changer.is_alive()
+    assert not holds_newer
+
+
+def _change_in_context(app, change: str, form_id: int, ids: list[int]) -> None:
+    with app.app_context():
+        CHANGES_OF_MANY_ROWS[change](db.session.get(Form, form_id), ids)
+        db.session.commit()
+
+
+def _wait_until_blocked(connection) -> None:
+    """Until another backend of this database waits for a row lock."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 10
+    while connection.execute(waiting).scalar() == 0:
+        assert time.monotonic() < deadline, "the change never waited for the held row"
+        connection.rollback()
+        time.sleep(0.02)
+    connection.rollback()
 
 
 def test_spam_leaves_every_aggregate_as_if_it_had_never_come(app, answered):

@@ -13,10 +13,12 @@ from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import and_
 from sqlalchemy import not_
+from sqlalchemy import select
 from sqlalchemy import true
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import deferred
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.models.types import BigId
@@ -62,6 +64,19 @@ class Submission(db.Model):
     # trash). A post stores it False and leaves the counting to a batch: the summary page and
     # the worker bring the rollups up to date (app/services/rollups.py).
     summarized: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+    @classmethod
+    def locked_in_id_order(cls, *conditions: Any) -> ColumnElement[bool]:
+        """``id IN (...)`` for the rows that meet ``conditions``, locked in id order first.
+
+        For statements that change many rows at once (the summary batch, bulk inbox actions).
+        PostgreSQL locks the rows an UPDATE changes in the order its plan reads them, and an
+        edited row moves in the table, so two such statements could each hold a row the other
+        waits for (a deadlock, and one of them fails). Locking in id order first, every one of
+        them waits its turn instead. SQLite has one writer at a time and no ``FOR UPDATE``.
+        """
+        locked = select(cls.id).where(*conditions).order_by(cls.id).with_for_update()
+        return cls.id.in_(locked)
 
 
 def _folder_index(name: str, condition) -> Index:

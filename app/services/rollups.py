@@ -322,9 +322,12 @@ _submissions = Submission.__table__
 def catch_up(form_id: int | None = None) -> int:
     """Count the submissions not summarized yet (of one form, or of all) in the rollups, in the
     current transaction; how many rows were taken. The caller commits."""
+    pending = [not_(_submissions.c.summarized)]
+    if form_id is not None:
+        pending.append(_submissions.c.form_id == form_id)
     statement = (
         update(_submissions)
-        .where(not_(_submissions.c.summarized))
+        .where(*pending, Submission.locked_in_id_order(*pending))
         .values(summarized=True)
         .returning(
             _submissions.c.form_id,
@@ -335,8 +338,6 @@ def catch_up(form_id: int | None = None) -> int:
             _submissions.c.deleted_at,
         )
     )
-    if form_id is not None:
-        statement = statement.where(_submissions.c.form_id == form_id)
     rows = db.session.execute(statement).all()
     by_form: dict[int, list[Any]] = {}
     for row in rows:

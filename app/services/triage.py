@@ -77,9 +77,10 @@ def _changed(form_id: int, ids: list[int], condition, **values: object) -> list[
     The condition is checked by the UPDATE itself, so of two people trashing the same
     submission at once only one changes it, and the summary rollups move once.
     """
+    chosen = (_submissions.c.form_id == form_id, _submissions.c.id.in_(ids), condition)
     statement = (
         update(_submissions)
-        .where(_submissions.c.form_id == form_id, _submissions.c.id.in_(ids), condition)
+        .where(*chosen, Submission.locked_in_id_order(*chosen))
         .values(**values)
         .returning(*_RETURNED)
     )
@@ -229,9 +230,10 @@ def _update_flags(form: Form, ids: list[int], action: str) -> int:
         "star": {"is_starred": True},
         "unstar": {"is_starred": False},
     }[action]
+    chosen = (Submission.form_id == form.id, Submission.id.in_(ids))
     statement = (
         update(Submission)
-        .where(Submission.form_id == form.id, Submission.id.in_(ids))
+        .where(*chosen, Submission.locked_in_id_order(*chosen))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -240,9 +242,9 @@ def _update_flags(form: Form, ids: list[int], action: str) -> int:
 
 def _move_out_of_spam(form: Form, ids: list[int]) -> int:
     rows = db.session.scalars(
-        select(Submission).where(
-            Submission.form_id == form.id, Submission.id.in_(ids), Submission.is_spam
-        )
+        select(Submission)
+        .where(Submission.form_id == form.id, Submission.id.in_(ids), Submission.is_spam)
+        .order_by(Submission.id)  # changed one by one, in id order as the other bulk actions
     ).all()
     return sum(_mark_not_spam(form, submission) for submission in rows)
 
