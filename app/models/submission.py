@@ -73,9 +73,12 @@ class Submission(db.Model):
         PostgreSQL locks the rows an UPDATE changes in the order its plan reads them, and an
         edited row moves in the table, so two such statements could each hold a row the other
         waits for (a deadlock, and one of them fails). Locking in id order first, every one of
-        them waits its turn instead. SQLite has one writer at a time and no ``FOR UPDATE``.
+        them waits its turn instead. ``FOR NO KEY UPDATE`` is the lock the UPDATE itself takes,
+        so rows that refer to these (files, deliveries) can still be written meanwhile. SQLite
+        has one writer at a time and no such clause.
         """
-        locked = select(cls.id).where(*conditions).order_by(cls.id).with_for_update()
+        locked = select(cls.id).where(*conditions).order_by(cls.id)
+        locked = locked.with_for_update(key_share=True)  # FOR NO KEY UPDATE
         return cls.id.in_(locked)
 
 
