@@ -93,8 +93,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_hooks(app: Flask) -> None:
     from app import errors
+    from app.markdown import render_markdown
     from app.models import Role
-    from app.services.markdown import render_markdown
 
     errors.init_app(app)
     app.jinja_env.globals["Role"] = Role
@@ -108,15 +108,15 @@ def register_commands(app: Flask) -> None:
 
 
 def register_summaries() -> None:
-    from app.services import rollups
+    from app.services.inbox import rollups
 
     rollups.connect_receivers()
 
 
 def register_deliveries(app: Flask) -> None:
     from app.cli.worker import served_by_flask_run
-    from app.services import deliveries
-    from app.services.worker import start_in_thread
+    from app.services.delivery import deliveries
+    from app.services.delivery.worker import start_in_thread
 
     deliveries.connect_receivers()
     # `make run` needs no second process; gunicorn, tests and other commands get no thread.

@@ -10,9 +10,9 @@ from flask import render_template
 from flask import send_file
 from flask_wtf import FlaskForm
 
+from app.exceptions import DomainError
 from app.models import StoredFile
-from app.services import storage
-from app.services.errors import DomainError
+from app.services.submissions import storage
 
 
 def add_domain_error(form: FlaskForm, error: DomainError) -> None:

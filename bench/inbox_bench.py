@@ -123,7 +123,7 @@ def rebuild(database_url: str) -> None:
     flask(database_url, "db", "upgrade")
     from app.models import Role
     from app.services import forms
-    from app.services import users
+    from app.services.accounts import users
 
     with make_app(database_url).app_context():
         users.create_user(EMAIL, "Bench", PASSWORD, Role.OWNER)

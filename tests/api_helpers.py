@@ -11,8 +11,8 @@ from app.extensions import db
 from app.models import ApiToken
 from app.models import Role
 from app.services import forms
-from app.services import tokens
-from app.services import users
+from app.services.accounts import tokens
+from app.services.accounts import users
 from tests.conftest import PASSWORD
 
 CONTACT_FIELDS: list[dict[str, Any]] = [

@@ -17,7 +17,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Role
 from app.models import User
-from app.services import users
+from app.services.accounts import users
 
 OWNER_EMAIL = "owner@example.com"
 PASSWORD = "correct horse battery staple"
@@ -94,7 +94,7 @@ def clear_process_caches() -> None:
     """Caches keyed by row ids; each test's fresh database starts its ids again."""
     from app.public import cache
     from app.public.pages import clear_cache
-    from app.services.deliveries import forget_delivery_targets
+    from app.services.delivery.deliveries import forget_delivery_targets
     from app.services.submissions import forget_endpoint_keys
     from app.services.submissions import forget_versions
 

@@ -40,12 +40,12 @@ from app.models import User
 from app.models import WebhookEndpoint
 from app.models.types import utcnow
 from app.services import forms
-from app.services import notifications
-from app.services import webhooks
+from app.services.delivery import notifications
+from app.services.delivery import webhooks
+from app.services.delivery.worker import Worker
 from app.services.submissions import SubmissionContext
 from app.services.submissions import forget_versions
 from app.services.submissions import submit
-from app.services.worker import Worker
 
 SMTP_USER = "mailer"
 SMTP_PASSWORD = "smtp password 123"

@@ -15,7 +15,7 @@ from app import create_app
 from app.extensions import limiter
 from app.models import Role
 from app.security import CONTENT_SECURITY_POLICY
-from app.services import tokens
+from app.services.accounts import tokens
 from tests.api_helpers import ApiClient
 from tests.api_helpers import error_of
 from tests.api_helpers import make_contact_form

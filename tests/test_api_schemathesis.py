@@ -16,7 +16,7 @@ from schemathesis import GenerationMode
 from schemathesis import checks
 
 from app.models import Role
-from app.services import netcheck
+from app.services.delivery import netcheck
 from tests.api_helpers import bearer
 from tests.api_helpers import make_contact_form
 from tests.api_helpers import make_token

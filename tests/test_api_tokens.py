@@ -16,9 +16,9 @@ from app.models import Role
 from app.models import Submission
 from app.models import WebhookEndpoint
 from app.models.types import utcnow
-from app.services import netcheck
-from app.services import tokens
-from app.services import users
+from app.services.accounts import tokens
+from app.services.accounts import users
+from app.services.delivery import netcheck
 from tests.api_helpers import ApiClient
 from tests.api_helpers import bearer
 from tests.api_helpers import error_of

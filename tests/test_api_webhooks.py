@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from app.models import Role
-from app.services import netcheck
-from app.services.webhooks import sign
+from app.services.delivery import netcheck
+from app.services.delivery.webhooks import sign
 from tests.api_helpers import ApiClient
 from tests.api_helpers import error_of
 from tests.api_helpers import make_contact_form

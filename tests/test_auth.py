@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Role
 from app.models import User
-from app.services import users
+from app.services.accounts import users
 from tests.conftest import OWNER_EMAIL
 from tests.conftest import PASSWORD
 from tests.conftest import AuthActions

@@ -25,8 +25,8 @@ from app.models import FormStatus
 from app.models import Role
 from app.models import User
 from app.services import forms
-from app.services import passwords
-from app.services.form_templates import TEMPLATES
+from app.services.accounts import passwords
+from app.services.forms.templates import TEMPLATES
 from tests.conftest import OWNER_EMAIL
 from tests.conftest import AuthActions
 from tests.conftest import fetch_user

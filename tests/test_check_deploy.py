@@ -15,8 +15,8 @@ from app.extensions import db
 from app.models.delivery import DeliveryKind
 from app.models.delivery import DeliveryTrigger
 from app.models.types import utcnow
-from app.services import outbox
-from app.services.deploy_checks import check_settings
+from app.ops.deploy_checks import check_settings
+from app.services.delivery import outbox
 from tests.conftest import _driver_url
 from tests.conftest import require_service
 

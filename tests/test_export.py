@@ -23,10 +23,10 @@ from app.models import Role
 from app.models import Submission
 from app.services import exports
 from app.services import forms
-from app.services import storage
-from app.services.export_writing import csv_text_cells
+from app.services.exports.writing import csv_text_cells
 from app.services.inbox import InboxFilter
 from app.services.inbox import filter_conditions
+from app.services.submissions import storage
 from tests.test_inbox import add_submission
 from tests.test_inbox import fresh_caches  # noqa: F401 -- an autouse fixture
 from tests.test_inbox import make_survey

@@ -13,6 +13,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.datastructures import FileStorage
 from werkzeug.datastructures import MultiDict
 
+from app.exceptions import ValidationFailed
 from app.fields import FIELD_TYPES
 from app.fields import ExportContext
 from app.fields import FieldError
@@ -30,7 +31,6 @@ from app.fields import parse_field_specs
 from app.fields import prefill_data
 from app.fields import suggest_key
 from app.fields.base import FieldType
-from app.services.errors import ValidationFailed
 
 # --- helpers -------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from app.extensions import db
 from app.fields import UploadedFile
 from app.models import Role
 from app.services import forms
-from app.services import storage
+from app.services.submissions import storage
 from tests.conftest import AuthActions
 from tests.conftest import make_user
 

@@ -6,6 +6,9 @@ import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
+from app.exceptions import NotAllowed
+from app.exceptions import NotFound
+from app.exceptions import ValidationFailed
 from app.extensions import db
 from app.models import Form
 from app.models import FormStatus
@@ -13,9 +16,6 @@ from app.models import Role
 from app.models import User
 from app.models.types import utcnow
 from app.services import forms
-from app.services.errors import NotAllowed
-from app.services.errors import NotFound
-from app.services.errors import ValidationFailed
 from tests.conftest import make_user
 
 

@@ -17,10 +17,10 @@ from app.models import FormViewCount
 from app.models import Role
 from app.models import Submission
 from app.services import forms
-from app.services import rollups
-from app.services import storage
 from app.services import submissions as submission_service
-from app.services.form_views import flush_views
+from app.services.forms.view_counts import flush_views
+from app.services.inbox import rollups
+from app.services.submissions import storage
 from app.signals import submission_accepted
 from tests.conftest import AuthActions
 from tests.conftest import make_user

@@ -11,7 +11,7 @@ from limits.strategies import FixedWindowRateLimiter
 
 from app import create_app
 from app.extensions import limiter
-from app.services import throttle
+from app.services.accounts import throttle
 from tests.delivery_helpers import Clock
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import add_webhook
@@ -91,10 +91,10 @@ def test_submissions_are_accepted_while_the_rate_limit_storage_is_down(app, fres
         }
     )
     client = down.test_client()
-    with caplog.at_level(logging.WARNING, logger="app.services.throttle"):
+    with caplog.at_level(logging.WARNING, logger="app.services.accounts.throttle"):
         statuses = [client.post(f"/f/{slug}", data=CONTACT_ANSWERS).status_code for _ in range(3)]
     assert statuses == [303, 303, 303]  # over the limit, yet not limited: the storage is down
-    warnings = [r.message for r in caplog.records if r.name == "app.services.throttle"]
+    warnings = [r.message for r in caplog.records if r.name == "app.services.accounts.throttle"]
     assert warnings == [
         "rate limit storage unavailable; submissions are not limited until it is back"
     ]
@@ -118,7 +118,7 @@ def test_submissions_are_counted_in_the_shared_storage_after_flask_limiter_fell_
 
 
 def test_the_end_of_a_storage_outage_is_logged_once(fresh_outage, caplog):
-    with caplog.at_level(logging.WARNING, logger="app.services.throttle"):
+    with caplog.at_level(logging.WARNING, logger="app.services.accounts.throttle"):
         fresh_outage.succeeded()
         fresh_outage.failed()
         fresh_outage.failed()

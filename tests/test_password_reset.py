@@ -7,7 +7,7 @@ import time
 import pytest
 
 from app.models import Role
-from app.services import account_links
+from app.services.accounts import account_links
 from tests.conftest import OWNER_EMAIL
 from tests.conftest import PASSWORD
 from tests.conftest import AuthActions
@@ -123,7 +123,7 @@ def test_the_link_is_not_kept_once_the_email_is_sent(mail_app, smtp_server, clie
 def test_known_and_unknown_addresses_get_the_same_answer(mail_app, smtp_server, owner):
     make_user(mail_app, "gone@example.com", Role.VIEWER)
     with mail_app.app_context():
-        from app.services import users
+        from app.services.accounts import users
 
         users.set_active(users.find_user_by_email("gone@example.com"), False)
     pages = {}

@@ -65,7 +65,7 @@ def test_a_search_indexes_new_submissions_first(app, owner):
 
 
 def test_many_waiting_rows_are_indexed_in_batches_that_each_commit(app, owner, monkeypatch):
-    from app.services import search
+    from app.services.submissions import search
 
     survey = make_survey(app)
     stored = [
@@ -121,7 +121,7 @@ def test_a_search_inside_a_write_indexes_within_that_transaction(app, owner):
     survey = make_survey(app)
     stored = add_submission(app, survey, {"name": "Ann", "message": "Lisbon"})
     with app.app_context():
-        from app.services.search import matches_search
+        from app.services.submissions.search import matches_search
 
         db.session.execute(text("UPDATE forms SET title = 'Renamed'"))  # holds the write lock
         found = db.session.scalars(db.select(Submission.id).where(matches_search("lisbon"))).all()
@@ -131,7 +131,7 @@ def test_a_search_inside_a_write_indexes_within_that_transaction(app, owner):
 
 
 def test_the_worker_indexes_new_submissions_now_and_then(app, owner):
-    from app.services.worker import Worker
+    from app.services.delivery.worker import Worker
 
     survey = make_survey(app)
     first = add_submission(app, survey, {"name": "Ann", "message": "Lisbon"})

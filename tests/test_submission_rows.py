@@ -18,8 +18,8 @@ from app.models import Delivery
 from app.models import Form
 from app.models import Submission
 from app.services import forms
-from app.services import outbox
-from app.services import submissions
+from app.services.submissions import accepting
+from app.services.delivery import outbox
 from app.services.submissions import SubmissionContext
 from app.services.submissions import submit
 from app.signals import needs_transaction
@@ -174,13 +174,13 @@ def test_a_retry_that_loses_the_race_for_its_key_is_answered_with_the_first_row(
     with app.test_request_context():
         first = submit_to(slug, CONTACT_ANSWERS, idempotency_key="retry-1")
     lookups = []
-    real_lookup = submissions._find_duplicate
+    real_lookup = accepting._find_duplicate
 
     def first_lookup_misses(form, key, **options):
         lookups.append(key)
         return None if len(lookups) == 1 else real_lookup(form, key, **options)
 
-    monkeypatch.setattr(submissions, "_find_duplicate", first_lookup_misses)
+    monkeypatch.setattr(accepting, "_find_duplicate", first_lookup_misses)
     with app.test_request_context():
         again = submit_to(slug, {**CONTACT_ANSWERS, "name": "Bea"}, idempotency_key="retry-1")
     assert lookups == ["retry-1", "retry-1"]  # the race, then the answer from the stored row
@@ -206,7 +206,7 @@ def test_a_connection_pinged_after_idling_can_store_a_submission_alone(
 
 
 def test_spam_is_stored_uncounted_and_counted_when_rescued(app):
-    from app.services import triage
+    from app.services.inbox import triage
 
     slug = make_form(app, CONTACT_FIELDS, max_responses=1)
     with app.test_request_context():

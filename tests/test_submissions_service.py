@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from app.exceptions import FormUnavailable
+from app.exceptions import OriginNotAllowed
+from app.exceptions import SubmissionInvalid
 from app.models import Availability
 from app.models import Form
 from app.services import forms
-from app.services.submissions import FormUnavailable
-from app.services.submissions import OriginNotAllowed
 from app.services.submissions import SubmissionContext
-from app.services.submissions import SubmissionInvalid
 from app.services.submissions import check_can_submit
 from app.services.submissions import resolve_next
 from app.services.submissions import submit

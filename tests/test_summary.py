@@ -22,12 +22,12 @@ from app.models import Role
 from app.models import Submission
 from app.models import SummaryRollup
 from app.models.types import utcnow
-from app.services import rollups
-from app.services import seeding
+from app.ops import seeding
 from app.services import submissions
-from app.services import summaries
-from app.services import triage
-from app.services.form_views import add_view_counts
+from app.services.forms.view_counts import add_view_counts
+from app.services.inbox import rollups
+from app.services.inbox import summaries
+from app.services.inbox import triage
 from tests.test_inbox import add_submission
 from tests.test_inbox import fresh_caches  # noqa: F401 -- an autouse fixture
 from tests.test_inbox import make_survey
@@ -267,7 +267,7 @@ def test_rows_changed_before_their_batch_are_counted_as_they_then_are(app, owner
 
 
 def test_the_worker_counts_new_submissions_now_and_then(app, owner):
-    from app.services.worker import Worker
+    from app.services.delivery.worker import Worker
 
     form_id = make_survey(app)
     _post(app, form_id, "Ann")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.models import DeliveryStatus
-from app.services import netcheck
-from app.services import webhooks
+from app.services.delivery import netcheck
+from app.services.delivery import webhooks
 from tests.conftest import AuthActions
 from tests.conftest import make_user
 from tests.delivery_helpers import Reply

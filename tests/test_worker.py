@@ -26,9 +26,9 @@ from app.models import DeliveryKind
 from app.models import DeliveryStatus
 from app.models import DeliveryTrigger
 from app.models import Submission
-from app.services import outbox
-from app.services.transport import SendResult
-from app.services.worker import Worker
+from app.services.delivery import outbox
+from app.services.delivery.transport import SendResult
+from app.services.delivery.worker import Worker
 from app.signals import submission_accepted
 from tests.delivery_helpers import Clock
 from tests.delivery_helpers import add_webhook

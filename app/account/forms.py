@@ -11,8 +11,8 @@ from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
 from app.models import TokenScope
-from app.services.passwords import MAX_PASSWORD_LENGTH
-from app.services.tokens import MAX_NAME_CHARS
+from app.services.accounts.passwords import MAX_PASSWORD_LENGTH
+from app.services.accounts.tokens import MAX_NAME_CHARS
 
 
 class ProfileForm(FlaskForm):

@@ -9,9 +9,9 @@ from app.account import bp
 from app.account.forms import ChangePasswordForm
 from app.account.forms import NewTokenForm
 from app.account.forms import ProfileForm
-from app.services import tokens
-from app.services import users
-from app.services.errors import DomainError
+from app.exceptions import DomainError
+from app.services.accounts import tokens
+from app.services.accounts import users
 from app.views import add_domain_error
 from app.views import render_form_page
 

@@ -16,8 +16,8 @@ from app.api.auth import require_token
 from app.api.limits import add_rate_limit_headers
 from app.api.limits import api_limit
 from app.api.requests import check_request
+from app.exceptions import DomainError
 from app.extensions import csrf
-from app.services.errors import DomainError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Formyard's JSON API.")
 # The document, its page and the answer for addresses that name nothing need no token.

@@ -9,7 +9,7 @@ from flask import request
 from app.api.errors import ApiError
 from app.models import ApiToken
 from app.models import User
-from app.services import tokens
+from app.services.accounts import tokens
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="Formyard API"'}

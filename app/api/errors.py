@@ -17,11 +17,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app import errors as site_errors
 from app.errors import ERROR_CODES
 from app.errors import FRIENDLY_MESSAGES
+from app.exceptions import DomainError
+from app.exceptions import FormUnavailable
+from app.exceptions import SubmissionInvalid
 from app.extensions import db
 from app.extensions import limiter
-from app.services.errors import DomainError
-from app.services.submissions import FormUnavailable
-from app.services.submissions import SubmissionInvalid
 
 Details = dict[str, list[str]]
 

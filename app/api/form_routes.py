@@ -14,7 +14,7 @@ from app.api.schemas import FormListSchema
 from app.api.schemas import FormSchema
 from app.api.schemas import FormUpdateSchema
 from app.services import forms
-from app.services import storage
+from app.services.submissions import storage
 from app.views import file_download
 
 DETAILS = ("title", "description", "slug")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.links import external_url
 from app.models import Delivery
 from app.models import DeliveryAttempt
 from app.models import Form
@@ -11,8 +12,7 @@ from app.models import FormVersion
 from app.models import Submission
 from app.models import WebhookEndpoint
 from app.services import forms
-from app.services.answer_sheet import answer_sheet
-from app.services.links import external_url
+from app.services.submissions.answer_sheet import answer_sheet
 
 
 def form_summary(form: Form) -> dict[str, Any]:

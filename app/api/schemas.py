@@ -20,7 +20,7 @@ from app.models import DeliveryTrigger
 from app.models import FormKind
 from app.models import FormStatus
 from app.models import WebhookPreset
-from app.services.form_templates import TEMPLATES
+from app.services.forms.templates import TEMPLATES
 from app.services.inbox import CHOICE_PREFIX
 from app.services.inbox import FIRST_DAY
 from app.services.inbox import FOLDERS

@@ -24,7 +24,7 @@ from app.models import Form
 from app.models import Submission
 from app.services import forms
 from app.services import inbox
-from app.services import triage
+from app.services.inbox import triage
 from app.services.submissions import MAX_IDEMPOTENCY_KEY_CHARS
 from app.services.submissions import SubmissionContext
 from app.services.submissions import fields_from_json

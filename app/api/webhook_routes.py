@@ -18,7 +18,7 @@ from app.api.schemas import WebhookCreateSchema
 from app.api.schemas import WebhookListSchema
 from app.models.types import MAX_BIG_ID
 from app.services import forms
-from app.services import webhooks
+from app.services.delivery import webhooks
 
 
 @bp.route(f"/forms/<{ID}:form_id>/webhooks", methods=["GET"], tags=["Webhooks"])

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
-from app.services.passwords import MAX_PASSWORD_LENGTH
+from app.services.accounts.passwords import MAX_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):

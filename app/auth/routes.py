@@ -16,12 +16,12 @@ from app.auth.forms import LoginForm
 from app.auth.forms import NewPasswordForm
 from app.auth.forms import SetupForm
 from app.errors import wants_json
+from app.exceptions import DomainError
+from app.exceptions import Throttled
 from app.security import safe_next_path
-from app.services import account_links
-from app.services import users
-from app.services.account_links import LinkInvalid
-from app.services.errors import DomainError
-from app.services.errors import Throttled
+from app.services.accounts import account_links
+from app.services.accounts import users
+from app.services.accounts.account_links import LinkInvalid
 from app.views import add_domain_error
 from app.views import render_form_page
 

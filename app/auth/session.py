@@ -19,7 +19,7 @@ from flask_login import current_user
 from app.errors import json_error
 from app.errors import wants_json
 from app.models import Role
-from app.services import users
+from app.services.accounts import users
 
 LOGIN_MESSAGE = "Please sign in to see that page."
 

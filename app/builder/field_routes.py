@@ -21,11 +21,11 @@ from app.builder.pages import form_page
 from app.builder.pages import load_form
 from app.builder.pages import refused
 from app.errors import wants_json
+from app.exceptions import ValidationFailed
 from app.fields import FieldSpec
 from app.fields import get_field_type
 from app.models import Form
 from app.services import forms
-from app.services.errors import ValidationFailed
 
 
 def _in_builder(form: Form, key: str | None = None) -> str:

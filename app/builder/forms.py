@@ -34,8 +34,8 @@ from app.fields import FieldSpec
 from app.fields import FieldType
 from app.fields import RuleInput
 from app.models import Form
-from app.services.form_templates import TEMPLATE_TITLES
-from app.services.form_templates import TEMPLATES
+from app.services.forms.templates import TEMPLATE_TITLES
+from app.services.forms.templates import TEMPLATES
 
 FIELD_PATH = re.compile(r"fields\[\d+\]\.(?P<setting>.+)")
 PATH_PART_END = re.compile(r"[.\[]")

@@ -25,18 +25,18 @@ from app.builder.forms import DetailsForm
 from app.builder.forms import input_name_for
 from app.errors import json_error
 from app.errors import wants_json
+from app.exceptions import DomainError
+from app.exceptions import NotAllowed
+from app.exceptions import NotFound
+from app.exceptions import ValidationFailed
 from app.fields import FIELD_TYPES
 from app.fields import FieldSpec
 from app.fields import build_form_class
 from app.fields import get_field_type
 from app.fields import needs_multipart
+from app.markdown import render_markdown
 from app.models import Form
 from app.services import forms
-from app.services.errors import DomainError
-from app.services.errors import NotAllowed
-from app.services.errors import NotFound
-from app.services.errors import ValidationFailed
-from app.services.markdown import render_markdown
 from app.views import add_domain_error
 from app.views import render_form_page
 

@@ -28,10 +28,10 @@ from app.builder.pages import render_builder
 from app.builder.timezones import local_time
 from app.builder.timezones import user_zone
 from app.errors import wants_json
+from app.exceptions import ValidationFailed
 from app.models import Form
 from app.models import Role
 from app.services import forms
-from app.services.errors import ValidationFailed
 
 
 @bp.context_processor

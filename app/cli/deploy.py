@@ -6,8 +6,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.services.deploy_checks import ERROR
-from app.services.deploy_checks import check_deployment
+from app.ops.deploy_checks import ERROR
+from app.ops.deploy_checks import check_deployment
 
 
 @click.command("check-deploy")

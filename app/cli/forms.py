@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.services import form_definitions
+from app.exceptions import DomainError
 from app.services import forms as form_service
-from app.services.errors import DomainError
-from app.services.form_templates import TEMPLATES
+from app.services.forms import definitions as form_definitions
+from app.services.forms.templates import TEMPLATES
 
 forms_cli = AppGroup("forms", help="Create, export and import forms.")
 

@@ -7,13 +7,13 @@ import time
 import click
 from flask.cli import AppGroup
 
+from app.exceptions import DomainError
 from app.extensions import db
 from app.models import Form
+from app.ops import seeding
 from app.services import forms as form_service
-from app.services import rollups
-from app.services import seeding
-from app.services import triage
-from app.services.errors import DomainError
+from app.services.inbox import rollups
+from app.services.inbox import triage
 
 submissions_cli = AppGroup(
     "submissions", help="Seed submissions, rebuild summaries and purge the trash."

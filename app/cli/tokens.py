@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from app.exceptions import DomainError
 from app.models import TokenScope
 from app.models import User
-from app.services import tokens as token_service
-from app.services import users as user_service
-from app.services.errors import DomainError
+from app.services.accounts import tokens as token_service
+from app.services.accounts import users as user_service
 
 tokens_cli = AppGroup("tokens", help="Create, list and revoke personal API tokens.")
 

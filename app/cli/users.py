@@ -7,9 +7,9 @@ import os
 import click
 from flask.cli import AppGroup
 
+from app.exceptions import DomainError
 from app.models import Role
-from app.services import users as user_service
-from app.services.errors import DomainError
+from app.services.accounts import users as user_service
 
 PASSWORD_ENV = "FORMYARD_PASSWORD"  # noqa: S105 (a variable name, not a password)
 

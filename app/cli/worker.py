@@ -14,7 +14,7 @@ from flask.cli import get_debug_flag
 from flask.cli import run_command
 from flask.cli import with_appcontext
 
-from app.services.worker import Worker
+from app.services.delivery.worker import Worker
 
 log = logging.getLogger("formyard.worker")
 

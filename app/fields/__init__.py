@@ -18,6 +18,7 @@ from app.fields.forms import prefill_data
 from app.fields.inputs import RuleInput
 from app.fields.parsing import parse_field_specs
 from app.fields.parsing import suggest_key
+from app.fields.registry import CHOICE_TYPES
 from app.fields.registry import FIELD_TYPES
 from app.fields.registry import get_field_type
 from app.fields.spec import FieldSpec
@@ -28,6 +29,7 @@ from app.fields.validators import InvalidAnswer
 from app.fields.validators import collect_errors
 
 __all__ = [
+    "CHOICE_TYPES",
     "FIELD_TYPES",
     "FILE_KINDS",
     "ErrorCode",

@@ -10,11 +10,11 @@ from typing import Any
 
 from wtforms import Form
 
+from app.exceptions import ValidationFailed
 from app.fields.base import FieldType
 from app.fields.registry import FIELD_TYPES
 from app.fields.rules import RuleReader
 from app.fields.spec import FieldSpec
-from app.services.errors import ValidationFailed
 
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 MAX_KEY_CHARS = 63

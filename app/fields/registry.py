@@ -50,3 +50,6 @@ def get_field_type(name: str) -> FieldType:
         return FIELD_TYPES[name]
     except KeyError:
         raise KeyError(f"Unknown field type {name!r}.") from None
+
+# Types whose answers are values from a list: filtered by value, counted per value.
+CHOICE_TYPES = frozenset({SingleChoice.name, Dropdown.name, MultipleChoice.name})

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from typing import NoReturn
 
-from app.services.errors import ValidationFailed
+from app.exceptions import ValidationFailed
 
 Number = int | float
 

@@ -3,7 +3,7 @@ from flask import jsonify
 from app.extensions import csrf
 from app.extensions import limiter
 from app.health import bp
-from app.services import health
+from app.ops import health
 
 
 @bp.get("/healthz")

@@ -16,6 +16,9 @@ from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from app.errors import handle_http_error
+from app.exceptions import DomainError
+from app.exceptions import NotAllowed
+from app.exceptions import NotFound
 from app.inbox import bp
 from app.inbox.pages import ACTION_MESSAGES
 from app.inbox.pages import SPAM_REASONS
@@ -34,12 +37,9 @@ from app.models.types import utcnow
 from app.services import exports
 from app.services import forms
 from app.services import inbox
-from app.services import storage
-from app.services import summaries
-from app.services import triage
-from app.services.errors import DomainError
-from app.services.errors import NotAllowed
-from app.services.errors import NotFound
+from app.services.inbox import summaries
+from app.services.inbox import triage
+from app.services.submissions import storage
 from app.views import file_download
 
 

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from app.models import WebhookPreset
-from app.services.netcheck import MAX_URL_CHARS
+from app.services.delivery.netcheck import MAX_URL_CHARS
 
 PRESET_CHOICES = [
     SelectChoice(WebhookPreset.GENERIC.value, "Formyard JSON (signed)"),

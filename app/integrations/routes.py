@@ -6,6 +6,9 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
+from app.exceptions import DomainError
+from app.exceptions import NotAllowed
+from app.exceptions import NotFound
 from app.integrations import bp
 from app.integrations.forms import EditWebhookForm
 from app.integrations.forms import NotificationForm
@@ -13,11 +16,8 @@ from app.integrations.forms import WebhookForm
 from app.models import Form
 from app.models import WebhookEndpoint
 from app.services import forms
-from app.services import notifications
-from app.services import webhooks
-from app.services.errors import DomainError
-from app.services.errors import NotAllowed
-from app.services.errors import NotFound
+from app.services.delivery import notifications
+from app.services.delivery import webhooks
 from app.views import add_domain_error
 from app.views import render_form_page
 

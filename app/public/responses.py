@@ -18,15 +18,15 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import FRIENDLY_MESSAGES
+from app.exceptions import DomainError
+from app.exceptions import SubmissionInvalid
+from app.exceptions import Throttled
 from app.fields.upload import format_size
 from app.models import Form
 from app.public.pages import render_form_page
 from app.security import CONTENT_SECURITY_POLICY
 from app.services import forms as form_service
-from app.services.errors import DomainError
-from app.services.errors import Throttled
 from app.services.submissions import Accepted
-from app.services.submissions import SubmissionInvalid
 from app.services.submissions import fields_from_json
 
 PREFLIGHT_HEADERS = "Content-Type, Accept, X-Requested-With, Idempotency-Key"

@@ -3,6 +3,12 @@ from flask import url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from app.exceptions import AlreadyResponded
+from app.exceptions import DomainError
+from app.exceptions import FormUnavailable
+from app.exceptions import SubmissionInvalid
+from app.exceptions import Throttled
+from app.markdown import render_markdown
 from app.models import Availability
 from app.models import Form
 from app.public import bp
@@ -10,16 +16,10 @@ from app.public import responses
 from app.public.cache import public_form
 from app.public.pages import idempotency_key_from_token
 from app.public.pages import render_form_page
-from app.services import throttle
-from app.services.errors import DomainError
-from app.services.errors import Throttled
-from app.services.form_views import record_view
-from app.services.markdown import render_markdown
+from app.services.accounts import throttle
+from app.services.forms.view_counts import record_view
 from app.services.submissions import MAX_IDEMPOTENCY_KEY_CHARS
-from app.services.submissions import AlreadyResponded
-from app.services.submissions import FormUnavailable
 from app.services.submissions import SubmissionContext
-from app.services.submissions import SubmissionInvalid
 from app.services.submissions import submit
 
 

@@ -5,12 +5,12 @@ from flask import render_template
 from flask import url_for
 from flask_login import current_user
 
+from app.exceptions import DomainError
+from app.exceptions import NotFound
 from app.models import User
-from app.services import account_links
-from app.services import notifications
-from app.services import users
-from app.services.errors import DomainError
-from app.services.errors import NotFound
+from app.services.accounts import account_links
+from app.services.accounts import users
+from app.services.delivery import notifications
 from app.users import bp
 from app.users.forms import InviteUserForm
 from app.users.forms import NewUserForm

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
-from app.services.webhooks import sign
+from app.services.delivery.webhooks import sign
 from tests.browser.conftest import run_flask
 from tests.browser.conftest import serve_app
 from tests.browser.conftest import server_environment

@@ -129,8 +129,8 @@ class Suite:
         from app import create_app
         from app.extensions import db
         from app.services import forms
-        from app.services import notifications
-        from app.services import webhooks
+        from app.services.delivery import notifications
+        from app.services.delivery import webhooks
         from config import normalize_database_url
 
         app = create_app(

@@ -1,0 +1,1 @@
+"""What only operators and the CLI use: deploy checks, health, demo data."""

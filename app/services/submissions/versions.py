@@ -1,0 +1,47 @@
+"""A published version's fields and form class, built once per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from werkzeug.datastructures import MultiDict
+from wtforms import Form as WTForm
+
+from app.extensions import db
+from app.fields import FieldSpec
+from app.fields import build_form_class
+from app.models import FormVersion
+
+
+@lru_cache(maxsize=1024)
+def version_specs(version_id: int, _number: int | None = None) -> tuple[FieldSpec, ...]:
+    """A version's fields, parsed once per process: versions never change once published, and
+    their ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL)."""
+    version = db.session.get(FormVersion, version_id)
+    return tuple(version.specs) if version else ()
+
+
+def specs_for(version: FormVersion) -> tuple[FieldSpec, ...]:
+    return version_specs(version.id, version.number)
+
+
+@lru_cache(maxsize=1024)
+def version_form_class(version_id: int) -> type[WTForm]:
+    """A version's WTForms class, built once per process as its fields are parsed once: a
+    class only describes the fields, and every request binds an instance of its own."""
+    return build_form_class(version_specs(version_id))
+
+
+def forget_versions() -> None:
+    """Drop the fields and classes kept per version id (tests, whose ids start again)."""
+    version_specs.cache_clear()
+    version_form_class.cache_clear()
+
+
+def bind_form(form_class: type[WTForm], data: MultiDict, files: MultiDict) -> WTForm:
+    if not files:
+        return form_class(formdata=data)  # WTForms only reads it
+    formdata = MultiDict(data)
+    for key, upload in files.items(multi=True):
+        formdata.add(key, upload)
+    return form_class(formdata=formdata)
