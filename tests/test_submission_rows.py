@@ -18,9 +18,9 @@ from app.models import Delivery
 from app.models import Form
 from app.models import Submission
 from app.services import forms
-from app.services.submissions import accepting
 from app.services.delivery import outbox
 from app.services.submissions import SubmissionContext
+from app.services.submissions import accepting
 from app.services.submissions import submit
 from app.signals import needs_transaction
 from tests.delivery_helpers import add_webhook

@@ -51,5 +51,6 @@ def get_field_type(name: str) -> FieldType:
     except KeyError:
         raise KeyError(f"Unknown field type {name!r}.") from None
 
+
 # Types whose answers are values from a list: filtered by value, counted per value.
 CHOICE_TYPES = frozenset({SingleChoice.name, Dropdown.name, MultipleChoice.name})
