@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 from typing import Any
 from typing import NoReturn
 from urllib.parse import urljoin
@@ -85,10 +87,10 @@ def submit(
 ) -> Accepted:
     """Validate and store one submission, or raise a DomainError saying why not."""
     check_origin(form, context)
-    alone = _stands_alone(form, data, files)
+    may_stand_alone = _stands_alone(form, data, files)
     # A repeat of a stored submission (double click, client retry) gets the first answer again,
     # even if that submission filled the form or closed it for this browser.
-    existing = _find_duplicate(form, context.idempotency_key, alone=alone)
+    existing = _find_duplicate(form, context.idempotency_key, alone=may_stand_alone)
     if existing is not None:
         return Accepted(existing.id, _next_url(form, existing.meta, context), duplicate=True)
     check_can_submit(form, context)
@@ -99,12 +101,14 @@ def submit(
     if form.is_endpoint:
         answers, uploads = endpoint_answers(data, files, strict=True)
         meta = special_fields(data, context)
-        return _store(form, None, answers, uploads, meta, context, alone=alone)
+        return _store(form, None, answers, uploads, meta, context, may_stand_alone=may_stand_alone)
     version_id = _published_version_id(form)
     answers, uploads = _validated_answers(version_id, data, files)
     checked = _checked_emails(version_id, answers)
     meta = special_fields(data, context, checked)
-    return _store(form, version_id, answers, uploads, meta, context, alone=alone)
+    return _store(
+        form, version_id, answers, uploads, meta, context, may_stand_alone=may_stand_alone
+    )
 
 
 def _checked_emails(version_id: int, answers: dict[str, Any]) -> frozenset[str]:
@@ -162,6 +166,23 @@ def _validated_answers(
     return answers, uploads
 
 
+class StoragePath(enum.Enum):
+    """How a submission's row is written, chosen once before anything is stored."""
+
+    SPAM = enum.auto()  # uncounted and told to no one, in the request's transaction
+    OWN_TRANSACTION = enum.auto()  # counted and committed alone (rows.store_counted_alone)
+    WITH_DELIVERIES = enum.auto()  # counted in the request's transaction, with what receivers add
+
+
+def _choose_path(spam: SpamReason | None, may_stand_alone: bool) -> StoragePath:
+    if spam is not None:
+        return StoragePath.SPAM
+    # Alone only if nothing was read in the session since the duplicate lookup, either.
+    if may_stand_alone and not db.session().in_transaction():
+        return StoragePath.OWN_TRANSACTION
+    return StoragePath.WITH_DELIVERIES
+
+
 def _store(
     form: Form,
     version_id: int | None,
@@ -171,13 +192,50 @@ def _store(
     context: SubmissionContext,
     *,
     spam: SpamReason | None = None,
-    alone: bool = False,
+    may_stand_alone: bool = False,
 ) -> Accepted:
     now = utcnow()
+    path = _choose_path(spam, may_stand_alone)
+    stored_answers = _save_uploads(form, answers, uploads)
+    values = _row_values(form, version_id, stored_answers, meta, context, spam, now)
+    field_names = [*answers, *uploads]
+    try:
+        submission = _insert_row(form, path, values, now)
+        storage.attach_files([stored_answers[key]["file_id"] for key in uploads], submission.id)
+        if path is not StoragePath.SPAM:
+            submission_accepted.send(form, submission=submission)
+        _finish(form, path, field_names, now)
+    except IntegrityError:
+        twin = _earlier_twin(form, context)
+        if twin is None:
+            raise
+        return twin
+    except FormUnavailable:
+        db.session.rollback()
+        raise
+    return Accepted(submission.id, _next_url(form, meta, context), spam=spam is not None, meta=meta)
+
+
+def _save_uploads(
+    form: Form, answers: dict[str, Any], uploads: dict[str, UploadedFile]
+) -> dict[str, Any]:
+    """The answers as stored: each uploaded file saved, and replaced by its reference."""
     stored_answers = dict(answers)
     for key, upload in uploads.items():
         stored_answers[key] = storage.save_upload(form.id, key, upload)
-    values = {
+    return stored_answers
+
+
+def _row_values(
+    form: Form,
+    version_id: int | None,
+    stored_answers: dict[str, Any],
+    meta: dict[str, Any],
+    context: SubmissionContext,
+    spam: SpamReason | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
         "form_id": form.id,
         "version_id": version_id,
         "answers": stored_answers,
@@ -191,45 +249,42 @@ def _store(
         "deleted_at": None,
         "summarized": False,  # counted in the summary by the next batch (rollups.catch_up)
     }
-    # Alone only if nothing was read in the session since the duplicate lookup, either.
-    stored_alone = spam is None and alone and not db.session().in_transaction()
-    try:
-        if spam is not None:
-            submission_id = submission_rows.insert(db.session.connection(), values)
-        elif stored_alone:
-            submission_id = submission_rows.store_counted_alone(values)  # committed
-        else:
-            submission_id = submission_rows.insert_counted(db.session.connection(), values)
-        if submission_id is None:  # the form's row refused it: full, closed or expired
-            _refuse(form, now)
-        submission = Submission(id=submission_id, **values)
-        storage.attach_files(
-            [ref["file_id"] for ref in _references(stored_answers, uploads)], submission.id
-        )
-        if spam is None:
-            submission_accepted.send(form, submission=submission)
-        if form.is_endpoint and not stored_alone:  # alone, every name is stored already
-            remember_endpoint_keys(form.id, [*answers, *uploads], now)
-        # Alone, the session has begun nothing unless a receiver read or added a row.
-        if not stored_alone or db.session().in_transaction():
-            db.session.commit()
-        if form.is_endpoint:
-            note_stored_endpoint_keys(form.id, [*answers, *uploads])
-    except IntegrityError:
-        # Another request with the same idempotency key won the race: answer as it did.
-        db.session.rollback()
-        duplicate = _find_duplicate(form, context.idempotency_key)
-        if duplicate is None:
-            raise
-        return Accepted(duplicate.id, _next_url(form, duplicate.meta, context), duplicate=True)
-    except FormUnavailable:
-        db.session.rollback()
-        raise
-    return Accepted(submission.id, _next_url(form, meta, context), spam=spam is not None, meta=meta)
 
 
-def _references(answers: dict[str, Any], uploads: dict[str, UploadedFile]) -> list[dict[str, Any]]:
-    return [answers[key] for key in uploads]
+def _insert_row(form: Form, path: StoragePath, values: dict[str, Any], now: datetime) -> Submission:
+    """Write the row (and count it on the form's row, unless spam); FormUnavailable when the
+    form's row refuses it: full, closed or expired."""
+    if path is StoragePath.SPAM:
+        submission_id = submission_rows.insert(db.session.connection(), values)
+    elif path is StoragePath.OWN_TRANSACTION:
+        submission_id = submission_rows.store_counted_alone(values)  # committed
+    else:
+        submission_id = submission_rows.insert_counted(db.session.connection(), values)
+    if submission_id is None:
+        _refuse(form, now)
+    return Submission(id=submission_id, **values)
+
+
+def _finish(form: Form, path: StoragePath, field_names: list[str], now: datetime) -> None:
+    """Record a static-site form's new field names, and commit what the session holds."""
+    alone = path is StoragePath.OWN_TRANSACTION
+    if form.is_endpoint and not alone:  # alone, every name is stored already
+        remember_endpoint_keys(form.id, field_names, now)
+    # Alone, the session has begun nothing unless a receiver read or added a row.
+    if not alone or db.session().in_transaction():
+        db.session.commit()
+    if form.is_endpoint:
+        note_stored_endpoint_keys(form.id, field_names)
+
+
+def _earlier_twin(form: Form, context: SubmissionContext) -> Accepted | None:
+    """The answer given to another request with the same idempotency key, which won the race
+    to store it; None if no such submission explains the refusal."""
+    db.session.rollback()
+    duplicate = _find_duplicate(form, context.idempotency_key)
+    if duplicate is None:
+        return None
+    return Accepted(duplicate.id, _next_url(form, duplicate.meta, context), duplicate=True)
 
 
 def count_submission(form: Form, now) -> None:
