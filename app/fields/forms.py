@@ -22,8 +22,8 @@ class SubmissionForm(Form):
     class's first form bound (``_prototypes``), kept as they were before any input.
 
     Binding a WTForms field runs ``Field.__init__``, which checks the validators and builds the
-    label and the flags: for ten fields, 7% of a post's time, to rebuild what is the same on
-    every request. Those parts are only read once bound, so copies share them; what a
+    label and the flags, to rebuild what is the same on every request (bench/README.md says
+    what it cost a post). Those parts are only read once bound, so copies share them; what a
     request changes (data, raw data, errors) each copy sets for itself when the form processes
     its input, which WTForms does as it builds every form.
     """

@@ -1,9 +1,9 @@
 """Realistic submissions in bulk, for demos and the benchmarks: ``flask submissions seed``.
 
 Answers follow each field's type and rules; times spread over the last ``days`` days, older
-ones read, a few starred, spam or in the trash; the page's views are filled in too. A million
-rows go in within a minute on SQLite: pre-encoded rows, executemany in large batches inside
-one transaction, the search index brought up to date in one statement at the end, and
+ones read, a few starred, spam or in the trash; the page's views are filled in too. Made for
+a million rows (bench/README.md has the time): pre-encoded rows, executemany in large batches
+inside one transaction, the search index brought up to date in one statement at the end, and
 PostgreSQL's COPY. The summary rollups are counted as the rows are made and
 written in one batch at the end.
 """
@@ -68,7 +68,7 @@ def generate_rows(
     """Rows in column order of ``INSERT_COLUMNS``, oldest first, times as UTC text; the rows
     that count (neither spam nor trashed) are added to ``tally`` too.
 
-    Written for speed (about 10 µs a row): times are whole microseconds formatted by hand.
+    Written for speed: times are whole microseconds formatted by hand.
     """
     choice_keys = rollups.choice_keys(specs)
     answerers = [(spec.key, make) for spec in specs if (make := answerer_for(spec))]
