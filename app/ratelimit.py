@@ -53,7 +53,7 @@ def keep_limiter_off(app: Flask, limiter: Limiter, blueprint: str) -> None:
     A request filter would make the limiter skip its limits, but only after its hooks have
     looked up the endpoint, the limits and the headers on every request: on the public form
     page, the busiest of all, that was a seventh of the time. The public blueprint counts its
-    posts itself (services.throttle) and limits nothing else.
+    posts itself (services.accounts.throttle) and limits nothing else.
     """
 
     def skipped_on_blueprint(hook: Callable[..., Any]) -> Callable[..., Any]:

@@ -6,7 +6,7 @@ outgoing deliveries) to the same transaction, so either all of it is stored or n
 
 ``submission_needs_transaction`` asks first, before a submission is stored: a receiver that
 would add rows for the form answers True. When none does, the submission is stored in a
-transaction of its own, which is quicker (app/services/submission_rows.py), and
+transaction of its own, which is quicker (app/services/submissions/rows.py), and
 ``submission_accepted`` follows once it is committed.
 """
 

@@ -246,7 +246,7 @@ class SubmissionListArgsSchema(Schema):
         return {key: data[key] for key in data if not key.startswith(CHOICE_PREFIX)}
 
 
-# What one answer may be: what a page can send (services.submissions.fields_from_json).
+# What one answer may be: what a page can send (services.submissions.posted.fields_from_json).
 ANSWER_VALUE = [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]
 
 

@@ -174,7 +174,8 @@ class EndpointKey(db.Model):
 
 class FormViewCount(db.Model):
     """How often the public page was shown, per form and hour (UTC): with the submissions of
-    the same hours it gives the completion rate. Written in batches by services.form_views."""
+    the same hours it gives the completion rate. Written in batches by
+    services.forms.view_counts."""
 
     __tablename__ = "form_view_counts"
 

@@ -27,7 +27,7 @@ class SummaryRollup(db.Model):
 
     A value is an answer as JSON (``"s"``, ``true``) for choices, consent and ratings, or a
     number's fine bucket (the number rounded to three significant digits), which keeps the
-    sum, the smallest and the largest number it holds. Kept current by services.rollups.
+    sum, the smallest and the largest number it holds. Kept current by services.inbox.rollups.
     """
 
     __tablename__ = "summary_rollups"

@@ -2,7 +2,7 @@
 
 SQLite keeps an FTS5 table whose rows are the text answers of each submission (rowid = the
 submission's id). It is filled in batches, not by a trigger per row: a search first indexes the
-submissions stored since the last one (``app/services/search.py``). Indexing one row per
+submissions stored since the last one (``app/services/submissions/search.py``). Indexing one row per
 transaction made FTS5 write a segment per submission, a tenth of what storing one cost. A
 one-row table keeps the highest id indexed; the delete trigger removes a row from the index
 only if it was indexed, since a contentless FTS5 table must be told exactly what it holds.

@@ -62,7 +62,7 @@ class Submission(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Whether the summary rollups reflect this row (counted there if neither spam nor in the
     # trash). A post stores it False and leaves the counting to a batch: the summary page and
-    # the worker bring the rollups up to date (app/services/rollups.py).
+    # the worker bring the rollups up to date (app/services/inbox/rollups.py).
     summarized: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     @classmethod

@@ -9,7 +9,7 @@ bp = Blueprint("public", __name__)
 # form's list of allowed origins guard these posts instead.
 csrf.exempt(bp)
 # Flask-Limiter's hooks are kept off this blueprint (app.ratelimit.keep_limiter_off): posts
-# count against their own per-form limit (services.throttle) and pages have none.
+# count against their own per-form limit (services.accounts.throttle) and pages have none.
 
 
 from app.public import routes  # noqa: E402,F401

@@ -1,6 +1,6 @@
 """A form's summary: submissions and views per day, and each question's answers in numbers.
 
-Everything comes from counts kept as submissions come and go (services.rollups): per UTC hour
+Everything comes from counts kept as submissions come and go (services.inbox.rollups): per UTC hour
 for the submissions, per UTC day for the answers, so a year of a million submissions reads a
 few tens of thousands of counters whatever the number of rows. The hours are put into the
 user's days here, which is exact in every time zone with whole-hour offsets. When the user's
