@@ -17,7 +17,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from app.extensions import db
-from app.fields import FieldSpec
+from app.fields.spec import FieldSpec
 from app.models.types import JSONType
 from app.models.types import UTCDateTime
 from app.models.types import utcnow
