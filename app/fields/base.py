@@ -22,6 +22,10 @@ from app.fields.validators import Answer
 from app.fields.validators import Presence
 
 SummaryKind = Literal["choices", "numeric", "nps", "text"] | None
+# Which operators conditions may apply to a type's answers (app/flow/conditions.py).
+ConditionKind = (
+    Literal["text", "number", "choice", "choices", "date", "time", "consent", "file"] | None
+)
 
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -56,6 +60,7 @@ class FieldType:
     takes_answer: ClassVar[bool] = True
     prefillable: ClassVar[bool] = True
     summary_kind: ClassVar[SummaryKind] = "text"
+    condition_kind: ClassVar[ConditionKind] = "text"
     requirable: ClassVar[bool] = True
     browser_required: ClassVar[bool] = True
     takes_upload: ClassVar[bool] = False

@@ -80,6 +80,7 @@ def _select_choices(spec: FieldSpec) -> list[SelectChoice]:
 
 class SingleChoice(FieldType):
     name = "single_choice"
+    condition_kind = "choice"
     title = "Single choice"
     summary_kind = "choices"
     required_message = "Please choose an option."
@@ -131,6 +132,7 @@ class Dropdown(SingleChoice):
 
 class MultipleChoice(FieldType):
     name = "multiple_choice"
+    condition_kind = "choices"
     title = "Checkboxes"
     summary_kind = "choices"
     # "required" on each checkbox would make the browser demand every box.

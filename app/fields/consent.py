@@ -23,6 +23,7 @@ ANSWERS = {"yes": True, "no": False}
 
 class Consent(FieldType):
     name = "consent"
+    condition_kind = "consent"
     title = "Consent"
     summary_kind = "choices"
     # Consent must come from the person: a link must not tick the box for them.

@@ -34,6 +34,7 @@ def parse_date(text: str) -> date | None:
 
 class Date(FieldType):
     name = "date"
+    condition_kind = "date"
     title = "Date"
     rule_inputs = (
         RuleInput("min", "Earliest date", "date"),
@@ -78,6 +79,7 @@ def check_date_rule(rules: RuleReader, rule: str) -> str | None:
 
 class Time(FieldType):
     name = "time"
+    condition_kind = "time"
     title = "Time"
 
     def field_options(self, spec: FieldSpec) -> dict[str, Any]:

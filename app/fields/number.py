@@ -34,6 +34,7 @@ def format_number(value: float) -> str:
 
 class Number(FieldType):
     name = "number"
+    condition_kind = "number"
     title = "Number"
     summary_kind = "numeric"
     rule_inputs = (

@@ -21,6 +21,7 @@ SCALES = {"stars": range(1, 6), "nps": range(0, 11)}
 
 class Rating(FieldType):
     name = "rating"
+    condition_kind = "number"
     title = "Rating"
     summary_kind = "numeric"
     required_message = "Please choose a rating."

@@ -12,6 +12,7 @@ from app.fields.spec import FieldSpec
 
 class Section(FieldType):
     name = "section"
+    condition_kind = None
     title = "Section heading"
     takes_answer = False
     prefillable = False

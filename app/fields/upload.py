@@ -47,6 +47,7 @@ class UploadedFile:
 
 class FileUpload(FieldType):
     name = "file"
+    condition_kind = "file"
     title = "File upload"
     prefillable = False
     summary_kind = None

@@ -1,0 +1,162 @@
+"""A version's pages and where each leads: the path a respondent takes, and what they see.
+
+Stored inside the immutable version's schema, next to its fields::
+
+    {"fields": [...],
+     "pages": [{"id": "about", "title": "", "description": "", "fields": ["name", "age"],
+                "routes": [{"if": <condition>, "goto": "adults" | "submit"}],
+                "default": null | "adults" | "submit", "show_if": <condition> | null}, ...],
+     "conditions": {"is_adult": <condition>, ...}}
+
+A field may carry ``show_if``. A version without pages is one page holding every field, so
+versions published before pages existed need no migration.
+
+Walking is done in page order, over the answers seen so far: a page whose ``show_if`` fails is
+skipped, a field whose ``show_if`` fails is hidden and its answer dropped (a link's hidden
+values excepted), and after each page its routes are tried in order, then its default (none:
+the next page). The final submit walks again over every answer, so the path a client claims
+counts for nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from app.flow.conditions import Condition
+from app.flow.conditions import evaluate
+
+SUBMIT = "submit"
+FIRST_PAGE_ID = "page-1"
+
+
+@dataclass(frozen=True)
+class Route:
+    condition: Condition
+    goto: str  # a later page's id, or SUBMIT
+
+
+@dataclass(frozen=True)
+class Page:
+    id: str
+    keys: tuple[str, ...]
+    title: str = ""
+    description: str = ""
+    routes: tuple[Route, ...] = ()
+    default: str | None = None  # None: the next page in order (or submit after the last)
+    show_if: Condition | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "fields": list(self.keys),
+            "routes": [{"if": route.condition, "goto": route.goto} for route in self.routes],
+            "default": self.default,
+            "show_if": self.show_if,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Page:
+        """A page as stored; checked when its version was published, so not checked again."""
+        return cls(
+            id=data["id"],
+            keys=tuple(data.get("fields") or ()),
+            title=data.get("title") or "",
+            description=data.get("description") or "",
+            routes=tuple(Route(route["if"], route["goto"]) for route in data.get("routes") or ()),
+            default=data.get("default"),
+            show_if=data.get("show_if"),
+        )
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Where a set of answers leads: the pages shown in order, the fields shown, and the
+    answers kept (those of shown fields, and a link's hidden values)."""
+
+    path: tuple[str, ...]
+    visible: frozenset[str]
+    answers: dict[str, Any]
+    complete: bool  # the walk reached submit, rather than stopping at a page asked for
+
+
+@dataclass(frozen=True)
+class Flow:
+    pages: tuple[Page, ...]
+    field_conditions: Mapping[str, Condition] = field(default_factory=dict)
+    named: Mapping[str, Condition] = field(default_factory=dict)
+    always_kept: frozenset[str] = frozenset()  # hidden-value fields, filled from the link
+
+    @classmethod
+    def from_schema(cls, schema: Mapping[str, Any], always_kept: Iterable[str] = ()) -> Flow:
+        """The flow of a version's (or a draft's) schema; one page when it has none."""
+        fields = schema.get("fields") or []
+        pages = schema.get("pages") or [
+            {"id": FIRST_PAGE_ID, "fields": [item["key"] for item in fields]}
+        ]
+        return cls(
+            pages=tuple(Page.from_dict(page) for page in pages),
+            field_conditions={
+                item["key"]: item["show_if"] for item in fields if item.get("show_if") is not None
+            },
+            named=dict(schema.get("conditions") or {}),
+            always_kept=frozenset(always_kept),
+        )
+
+    @property
+    def is_multi_page(self) -> bool:
+        return len(self.pages) > 1
+
+    def page(self, page_id: str) -> Page | None:
+        return next((page for page in self.pages if page.id == page_id), None)
+
+    def index_of(self, page_id: str) -> int:
+        return next(index for index, page in enumerate(self.pages) if page.id == page_id)
+
+    def walk(self, answers: Mapping[str, Any], *, stop_at: str | None = None) -> Walk:
+        """Follow ``answers`` from the first page to submit, or until page ``stop_at`` (which
+        is then the last page of the path, its own fields not yet judged)."""
+        kept = {key: answers[key] for key in self.always_kept if key in answers}
+        path: list[str] = []
+        visible: set[str] = set()
+        index = 0
+        while index < len(self.pages):
+            page = self.pages[index]
+            if not evaluate(page.show_if, kept, self.named):
+                index += 1
+                continue
+            path.append(page.id)
+            if page.id == stop_at:
+                return Walk(tuple(path), frozenset(visible), kept, complete=False)
+            self._show_fields(page, answers, kept, visible)
+            target = self.next_page_id(page, kept)
+            if target == SUBMIT:
+                break
+            index = self.index_of(target) if target is not None else index + 1
+        return Walk(tuple(path), frozenset(visible), kept, complete=True)
+
+    def _show_fields(
+        self, page: Page, answers: Mapping[str, Any], kept: dict[str, Any], visible: set[str]
+    ) -> None:
+        for key in page.keys:
+            if evaluate(self.field_conditions.get(key), kept, self.named):
+                visible.add(key)
+                if key in answers:
+                    kept[key] = answers[key]
+            elif key not in self.always_kept:
+                kept.pop(key, None)
+
+    def next_page_id(self, page: Page, answers: Mapping[str, Any]) -> str | None:
+        """Where ``page`` leads for ``answers``: a page id, SUBMIT, or None for the next page
+        in order (SUBMIT after the last)."""
+        for route in page.routes:
+            if evaluate(route.condition, answers, self.named):
+                return route.goto
+        if page.default is not None:
+            return page.default
+        return SUBMIT if page is self.pages[-1] else None

@@ -1,0 +1,252 @@
+"""The flow's conditions and walks (app/flow), against the case file the browser's evaluator
+is held to as well (tests/flow/cases.json), and the publish checks of pages and conditions."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from app.fields import parse_field_specs
+from app.flow.checks import flow_problems
+from app.flow.conditions import OPERATORS
+from app.flow.conditions import evaluate
+from app.flow.pages import Flow
+
+CASES = json.loads((pathlib.Path(__file__).parent / "flow" / "cases.json").read_text())
+OPERATOR_CASES = [
+    pytest.param(group["condition"], case["answers"], case["holds"], id=f"{group['kind']}-{index}")
+    for group in CASES["operators"]
+    for index, case in enumerate(group["cases"])
+]
+WALK_CASES = [
+    pytest.param(flow, case, id=f"{number}-{index}")
+    for number, flow in enumerate(CASES["flows"])
+    for index, case in enumerate(flow["cases"])
+]
+
+
+@pytest.mark.parametrize(("condition", "answers", "holds"), OPERATOR_CASES)
+def test_a_condition_holds_as_the_case_file_says(condition, answers, holds):
+    assert evaluate(condition, answers, CASES["named"]) is holds
+
+
+def test_the_case_file_tries_every_operator_of_every_kind():
+    tried = {(group["kind"], group["condition"].get("op")) for group in CASES["operators"]}
+    for kind, operators in OPERATORS.items():
+        for operator in operators:
+            if operator in ("empty", "not_empty"):
+                continue  # the same for every kind; tried on text
+            assert (kind, operator) in tried or (
+                operator in ("between", "after") and any(op == operator for _k, op in tried)
+            ), (kind, operator)
+
+
+@pytest.mark.parametrize(("flow", "case"), WALK_CASES)
+def test_a_walk_shows_and_keeps_what_the_case_file_says(flow, case):
+    walk = Flow.from_schema(flow["schema"], flow["always_kept"]).walk(
+        case["answers"], stop_at=case.get("stop_at")
+    )
+    assert list(walk.path) == case["path"]
+    assert sorted(walk.visible) == sorted(case["visible"])
+    assert walk.answers == case["kept"]
+
+
+def test_every_flow_in_the_case_file_passes_the_publish_checks():
+    for flow in CASES["flows"]:
+        specs = parse_field_specs(flow["schema"]["fields"])
+        problems = flow_problems(specs, flow["schema"]["pages"], flow["schema"].get("conditions"))
+        assert problems == [], flow["name"]
+
+
+FIELDS = [
+    {"key": "name", "type": "short_text", "label": "Name"},
+    {
+        "key": "member",
+        "type": "single_choice",
+        "label": "Member?",
+        "rules": {"choices": ["yes", "no"]},
+    },
+    {"key": "age", "type": "number", "label": "Age"},
+    {"key": "intro", "type": "section", "label": "About the club"},
+    {
+        "key": "topics",
+        "type": "multiple_choice",
+        "label": "Topics",
+        "rules": {"choices": ["a", "b"]},
+    },
+    {"key": "when", "type": "date", "label": "When"},
+    {"key": "last", "type": "short_text", "label": "Last"},
+]
+
+
+def pages(*pages_fields, **changes):
+    made = [{"id": f"p{index + 1}", "fields": keys} for index, keys in enumerate(pages_fields)]
+    for key, value in changes.items():
+        index, setting = key.split("_", 1)
+        made[int(index[1:]) - 1][setting] = value
+    return made
+
+
+def problems_of(fields, page_list, named=None):
+    return [(p.path, p.message) for p in flow_problems(parse_field_specs(fields), page_list, named)]
+
+
+def with_show_if(key, condition, required=False):
+    return [
+        {**item, "show_if": condition, "required": required} if item["key"] == key else item
+        for item in FIELDS
+    ]
+
+
+ALL_KEYS = [item["key"] for item in FIELDS]
+
+
+def test_a_form_without_pages_or_conditions_has_no_problems():
+    assert problems_of(FIELDS, None) == []
+
+
+@pytest.mark.parametrize(
+    ("condition", "path", "words"),
+    [
+        ({"field": "nope", "op": "is", "value": "yes"}, "field", 'no question has the key "nope"'),
+        ({"field": "member", "op": "gte", "value": 1}, "op", '"member" takes these tests: is,'),
+        ({"field": "member", "op": "is", "value": "maybe"}, "value", '"maybe", which is not one'),
+        ({"field": "member", "op": "any_of", "value": []}, "value", "a list of the question's"),
+        ({"field": "age", "op": "gte", "value": "18"}, "value", "must be a number"),
+        ({"field": "age", "op": "between", "value": [9, 1]}, "value", "smallest first"),
+        ({"field": "age", "op": "between", "value": [1]}, "value", "two values"),
+        ({"field": "when", "op": "before", "value": "1/2/2024"}, "value", "YYYY-MM-DD"),
+        ({"field": "topics", "op": "count_gte", "value": -1}, "value", "0 or more"),
+        ({"field": "name", "op": "contains", "value": " "}, "value", "1 to 500 characters"),
+        ({"field": "name", "op": "empty", "value": "x"}, "value", "must be left out"),
+        ({"field": "intro", "op": "empty"}, "field", "takes no answer to test"),
+        ({"field": "name", "op": "equals", "value": "x", "label": "y"}, "label", "unknown setting"),
+        ({"all": []}, "all", '"all" takes a list'),
+        ({"all": [{"field": "name", "op": "empty"}], "any": []}, "", "holds nothing else"),
+        ({"condition": "nameless"}, "condition", 'no condition is named "nameless"'),
+        ({"not": []}, "not", "a condition must be an object"),
+    ],
+)
+def test_a_bad_condition_is_named_with_its_page_question_and_path(condition, path, words):
+    found = problems_of(with_show_if("last", condition), pages(ALL_KEYS))
+    assert len(found) == 1, found
+    where, message = found[0]
+    assert where == "fields.last.show_if" + (f".{path}" if path else "")
+    assert message.startswith('Page 1, question "Last", show if')
+    assert words in message
+
+
+def test_conditions_nest_at_most_five_groups_deep():
+    condition = {"field": "name", "op": "empty"}
+    for _ in range(5):
+        condition = {"not": condition}
+    assert problems_of(with_show_if("last", condition), pages(ALL_KEYS)) == []
+    deeper = problems_of(with_show_if("last", {"not": condition}), pages(ALL_KEYS))
+    assert "at most 5 groups deep" in deeper[0][1]
+
+
+def test_a_condition_may_not_read_a_later_question_or_itself():
+    later = problems_of(
+        with_show_if("name", {"field": "age", "op": "gt", "value": 1}), pages(ALL_KEYS)
+    )
+    assert later == [
+        (
+            "fields.name.show_if.field",
+            'Page 1, question "Name", show if: "age" is not asked before this point; a '
+            "condition may only use earlier questions.",
+        )
+    ]
+    itself = problems_of(with_show_if("age", {"field": "age", "op": "gt", "value": 1}), None)
+    assert "is not asked before this point" in itself[0][1]
+
+
+def test_a_page_condition_reads_only_earlier_pages_and_a_route_its_own_page_too():
+    on_own_page = {"field": "name", "op": "empty"}
+    assert problems_of(FIELDS, pages(["name"], ALL_KEYS[1:], p2_show_if=on_own_page)) == []
+    found = problems_of(FIELDS, pages(["name"], ALL_KEYS[1:], p1_show_if=on_own_page))
+    assert found[0][0] == "pages[0].show_if.field"
+    route = [{"if": {"field": "member", "op": "is", "value": "no"}, "goto": "submit"}]
+    assert problems_of(FIELDS, pages(["name", "member"], ALL_KEYS[2:], p1_routes=route)) == []
+
+
+def test_routes_lead_forward_to_pages_that_exist():
+    back = [{"if": {"field": "age", "op": "gt", "value": 1}, "goto": "p1"}]
+    found = problems_of(FIELDS, pages(["name", "member"], ALL_KEYS[2:], p2_routes=back))
+    assert found == [
+        (
+            "pages[1].routes[0].goto",
+            'Page 2, rule 1: going back to "p1" would loop; rules only lead forward.',
+        )
+    ]
+    missing = problems_of(FIELDS, pages(["name"], ALL_KEYS[1:], p1_default="p9"))
+    assert missing == [
+        ("pages[0].default", 'Page 1, otherwise: there is no page "p9" (or "submit").')
+    ]
+    broken = [{"if": {"field": "name", "op": "empty"}}]
+    assert (
+        "a rule is an object"
+        in problems_of(FIELDS, pages(["name"], ALL_KEYS[1:], p1_routes=broken))[0][1]
+    )
+
+
+def test_a_page_no_path_reaches_is_a_problem():
+    found = problems_of(FIELDS, pages(["name"], ["member"], ALL_KEYS[2:], p1_default="p3"))
+    assert found == [("pages[1]", "Page 2: no path of answers leads here.")]
+    # A route that may skip it is fine: some answers still lead there.
+    skip = [{"if": {"field": "name", "op": "empty"}, "goto": "p3"}]
+    assert problems_of(FIELDS, pages(["name"], ["member"], ALL_KEYS[2:], p1_routes=skip)) == []
+
+
+def test_every_question_sits_on_exactly_one_page_and_page_ids_are_unique():
+    assert problems_of(FIELDS, pages(ALL_KEYS[1:])) == [
+        ("pages", 'The question "Name" is on no page; put it on one.')
+    ]
+    twice = problems_of(FIELDS, pages(ALL_KEYS, ["name"]))
+    assert twice == [
+        ("pages[1].fields[0]", 'Page 2: the question "name" is already on another page.')
+    ]
+    same_id = pages(["name"], ALL_KEYS[1:])
+    same_id[1]["id"] = "p1"
+    assert problems_of(FIELDS, same_id)[0][1] == 'Page 2: the id "p1" is used by another page.'
+    bad_id = pages(ALL_KEYS)
+    bad_id[0]["id"] = "submit"
+    assert problems_of(FIELDS, bad_id)[0][0] == "pages[0].id"
+    assert problems_of(FIELDS, [])[0][0] == "pages"
+    assert problems_of(FIELDS, pages(ALL_KEYS, p1_color="red"))[0] == (
+        "pages[0].color",
+        'Page 1: unknown setting "color".',
+    )
+
+
+def test_a_required_question_that_can_never_be_shown_is_a_problem():
+    never = {"all": [
+        {"field": "member", "op": "is", "value": "yes"},
+        {"field": "member", "op": "is", "value": "no"},
+    ]}  # fmt: skip
+    found = problems_of(with_show_if("age", never, required=True), pages(ALL_KEYS))
+    assert found == [
+        (
+            "fields.age.show_if",
+            'Page 1: the required question "Age" can never be shown: no answers meet its '
+            "condition.",
+        )
+    ]
+    # Not required: a question nobody sees harms nobody, so it is no problem.
+    assert problems_of(with_show_if("age", never), pages(ALL_KEYS)) == []
+    sometimes = {"field": "member", "op": "is", "value": "yes"}
+    assert problems_of(with_show_if("age", sometimes, required=True), pages(ALL_KEYS)) == []
+
+
+def test_named_conditions_are_checked_where_they_are_used():
+    named = {"adult": {"field": "age", "op": "gte", "value": 18}}
+    use = {"condition": "adult"}
+    assert problems_of(with_show_if("last", use), pages(ALL_KEYS), named) == []
+    found = problems_of(with_show_if("name", use), pages(ALL_KEYS), named)
+    assert found[0][0] == "fields.name.show_if.field"
+    assert 'show if (condition "adult"): "age" is not asked before this point' in found[0][1]
+    bad_name = problems_of(FIELDS, None, {"1st": {"field": "age", "op": "gt", "value": 1}})
+    assert bad_name[0][0] == "conditions.1st"
+    chained = problems_of(FIELDS, None, {"a": {"condition": "b"}, "b": use})
+    assert chained[0] == ("conditions.a", 'Condition "a" cannot use another by name.')
