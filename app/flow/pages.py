@@ -148,8 +148,6 @@ class Flow:
                 visible.add(key)
                 if key in answers:
                     kept[key] = answers[key]
-            elif key not in self.always_kept:
-                kept.pop(key, None)
 
     def next_page_id(self, page: Page, answers: Mapping[str, Any]) -> str | None:
         """Where ``page`` leads for ``answers``: a page id, SUBMIT, or None for the next page
