@@ -15,6 +15,7 @@ from app.models.form import FormKind
 from app.models.form import FormStatus
 from app.models.form import FormVersion
 from app.models.form import FormViewCount
+from app.models.partial import PartialResponse
 from app.models.rollup import SummaryRollup
 from app.models.submission import SpamReason
 from app.models.submission import StoredFile
@@ -39,6 +40,7 @@ __all__ = [
     "FormStatus",
     "FormVersion",
     "FormViewCount",
+    "PartialResponse",
     "Role",
     "SpamReason",
     "StoredFile",

@@ -12,6 +12,8 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -69,6 +71,9 @@ class Form(db.Model):
     status: Mapped[FormStatus] = mapped_column(_enum(FormStatus), default=FormStatus.DRAFT)
     # The fields being edited; publishing copies them into a new FormVersion.
     draft_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # The draft's pages and named conditions (app/flow); None: one page, no named conditions.
+    draft_pages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    draft_conditions: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     has_unpublished_changes: Mapped[bool] = mapped_column(default=True)
     published_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("form_versions.id", use_alter=True, ondelete="SET NULL")
@@ -83,6 +88,12 @@ class Form(db.Model):
     one_response_per_browser: Mapped[bool] = mapped_column(default=False)
     # Origins ("https://example.org") that may post to the form and embed it.
     allowed_origins: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # The flow: respondents may save and resume from a link, valid for resume_days; a "check
+    # your answers" page before the final submit; every question on a page of its own.
+    allow_saving: Mapped[bool] = mapped_column(default=False, server_default=false())
+    resume_days: Mapped[int] = mapped_column(default=30, server_default=text("30"))
+    check_answers_page: Mapped[bool] = mapped_column(default=False, server_default=false())
+    one_question_per_page: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Kept up to date by the submission service, so lists and limits need no COUNT(*).
     submission_count: Mapped[int] = mapped_column(default=0)
