@@ -8,11 +8,14 @@ import pathlib
 
 import pytest
 
+from app.exceptions import ValidationFailed
 from app.fields import parse_field_specs
 from app.flow.checks import flow_problems
 from app.flow.conditions import OPERATORS
 from app.flow.conditions import evaluate
 from app.flow.pages import Flow
+from app.flow.pages import pages_of_draft
+from app.flow.pages import questions_of_draft
 
 CASES = json.loads((pathlib.Path(__file__).parent / "flow" / "cases.json").read_text())
 OPERATOR_CASES = [
@@ -53,11 +56,36 @@ def test_a_walk_shows_and_keeps_what_the_case_file_says(flow, case):
     assert walk.answers == case["kept"]
 
 
-def test_every_flow_in_the_case_file_passes_the_publish_checks():
+def draft_items(schema):
+    """A version schema's pages written as a draft writes them: a page break before each."""
+    fields = {item["key"]: item for item in schema["fields"]}
+    if not schema.get("pages"):
+        return schema["fields"]
+    items = []
+    for page in schema["pages"]:
+        rules = {"routes": page.get("routes") or [], "default": page.get("default")}
+        items.append(
+            {"key": page["id"], "type": "page", "label": page.get("title") or page["id"],
+             "show_if": page.get("show_if"), "rules": rules}
+        )  # fmt: skip
+        items += [fields[key] for key in page["fields"]]
+    return items
+
+
+def test_every_flow_in_the_case_file_passes_the_publish_checks_and_keeps_its_pages():
     for flow in CASES["flows"]:
-        specs = parse_field_specs(flow["schema"]["fields"])
-        problems = flow_problems(specs, flow["schema"]["pages"], flow["schema"].get("conditions"))
-        assert problems == [], flow["name"]
+        specs = parse_field_specs(draft_items(flow["schema"]))
+        assert flow_problems(specs, flow["schema"].get("conditions")) == [], flow["name"]
+        pages = pages_of_draft(specs)
+        expected = flow["schema"]["pages"]
+        if expected is None:
+            assert pages is None
+            continue
+        assert [page["id"] for page in pages] == [page["id"] for page in expected]
+        assert [page["fields"] for page in pages] == [page["fields"] for page in expected]
+        assert [page["routes"] for page in pages] == [page.get("routes", []) for page in expected]
+        questions = [spec.key for spec in questions_of_draft(specs)]
+        assert questions == [item["key"] for item in flow["schema"]["fields"]]
 
 
 FIELDS = [
@@ -79,32 +107,37 @@ FIELDS = [
     {"key": "when", "type": "date", "label": "When"},
     {"key": "last", "type": "short_text", "label": "Last"},
 ]
-
-
-def pages(*pages_fields, **changes):
-    made = [{"id": f"p{index + 1}", "fields": keys} for index, keys in enumerate(pages_fields)]
-    for key, value in changes.items():
-        index, setting = key.split("_", 1)
-        made[int(index[1:]) - 1][setting] = value
-    return made
-
-
-def problems_of(fields, page_list, named=None):
-    return [(p.path, p.message) for p in flow_problems(parse_field_specs(fields), page_list, named)]
-
-
-def with_show_if(key, condition, required=False):
-    return [
-        {**item, "show_if": condition, "required": required} if item["key"] == key else item
-        for item in FIELDS
-    ]
-
-
 ALL_KEYS = [item["key"] for item in FIELDS]
 
 
+def page_break(key, title="", show_if=None, routes=(), default=None):
+    rules = {"routes": list(routes), "default": default}
+    return {"key": key, "type": "page", "label": title or key, "show_if": show_if, "rules": rules}
+
+
+def paged(*groups, **breaks):
+    """Page breaks p1, p2, ... each followed by its fields; ``p2={...}`` sets a break's options."""
+    by_key = {item["key"]: item for item in FIELDS}
+    items = []
+    for number, keys in enumerate(groups, start=1):
+        items.append(page_break(f"p{number}", **breaks.get(f"p{number}", {})))
+        items += [by_key[key] for key in keys]
+    return items
+
+
+def problems_of(items, named=None):
+    return [(p.path, p.message) for p in flow_problems(parse_field_specs(items), named)]
+
+
+def with_show_if(key, condition, required=False, items=FIELDS):
+    return [
+        {**item, "show_if": condition, "required": required} if item["key"] == key else item
+        for item in items
+    ]
+
+
 def test_a_form_without_pages_or_conditions_has_no_problems():
-    assert problems_of(FIELDS, None) == []
+    assert problems_of(FIELDS) == []
 
 
 @pytest.mark.parametrize(
@@ -130,10 +163,10 @@ def test_a_form_without_pages_or_conditions_has_no_problems():
     ],
 )
 def test_a_bad_condition_is_named_with_its_page_question_and_path(condition, path, words):
-    found = problems_of(with_show_if("last", condition), pages(ALL_KEYS))
+    found = problems_of(with_show_if("last", condition))
     assert len(found) == 1, found
     where, message = found[0]
-    assert where == "fields.last.show_if" + (f".{path}" if path else "")
+    assert where == "fields[6].show_if" + (f".{path}" if path else "")
     assert message.startswith('Page 1, question "Last", show if')
     assert words in message
 
@@ -142,82 +175,70 @@ def test_conditions_nest_at_most_five_groups_deep():
     condition = {"field": "name", "op": "empty"}
     for _ in range(5):
         condition = {"not": condition}
-    assert problems_of(with_show_if("last", condition), pages(ALL_KEYS)) == []
-    deeper = problems_of(with_show_if("last", {"not": condition}), pages(ALL_KEYS))
+    assert problems_of(with_show_if("last", condition)) == []
+    deeper = problems_of(with_show_if("last", {"not": condition}))
     assert "at most 5 groups deep" in deeper[0][1]
 
 
 def test_a_condition_may_not_read_a_later_question_or_itself():
-    later = problems_of(
-        with_show_if("name", {"field": "age", "op": "gt", "value": 1}), pages(ALL_KEYS)
-    )
+    later = problems_of(with_show_if("name", {"field": "age", "op": "gt", "value": 1}))
     assert later == [
         (
-            "fields.name.show_if.field",
+            "fields[0].show_if.field",
             'Page 1, question "Name", show if: "age" is not asked before this point; a '
             "condition may only use earlier questions.",
         )
     ]
-    itself = problems_of(with_show_if("age", {"field": "age", "op": "gt", "value": 1}), None)
+    itself = problems_of(with_show_if("age", {"field": "age", "op": "gt", "value": 1}))
     assert "is not asked before this point" in itself[0][1]
 
 
 def test_a_page_condition_reads_only_earlier_pages_and_a_route_its_own_page_too():
-    on_own_page = {"field": "name", "op": "empty"}
-    assert problems_of(FIELDS, pages(["name"], ALL_KEYS[1:], p2_show_if=on_own_page)) == []
-    found = problems_of(FIELDS, pages(["name"], ALL_KEYS[1:], p1_show_if=on_own_page))
-    assert found[0][0] == "pages[0].show_if.field"
+    on_page_1 = {"field": "name", "op": "empty"}
+    assert problems_of(paged(["name"], ALL_KEYS[1:], p2={"show_if": on_page_1})) == []
+    found = problems_of(paged(["name"], ALL_KEYS[1:], p1={"show_if": on_page_1}))
+    assert found[0][0] == "fields[0].show_if.field"
+    assert found[0][1].startswith('Page 1 ("p1"), show if:')
     route = [{"if": {"field": "member", "op": "is", "value": "no"}, "goto": "submit"}]
-    assert problems_of(FIELDS, pages(["name", "member"], ALL_KEYS[2:], p1_routes=route)) == []
+    assert problems_of(paged(["name", "member"], ALL_KEYS[2:], p1={"routes": route})) == []
 
 
 def test_routes_lead_forward_to_pages_that_exist():
     back = [{"if": {"field": "age", "op": "gt", "value": 1}, "goto": "p1"}]
-    found = problems_of(FIELDS, pages(["name", "member"], ALL_KEYS[2:], p2_routes=back))
+    found = problems_of(paged(["name", "member"], ALL_KEYS[2:], p2={"routes": back}))
     assert found == [
         (
-            "pages[1].routes[0].goto",
-            'Page 2, rule 1: going back to "p1" would loop; rules only lead forward.',
+            "fields[3].rules.routes[0].goto",
+            'Page 2 ("p2"), rule 1: going back to "p1" would loop; rules only lead forward.',
         )
     ]
-    missing = problems_of(FIELDS, pages(["name"], ALL_KEYS[1:], p1_default="p9"))
+    missing = problems_of(paged(["name"], ALL_KEYS[1:], p1={"default": "p9"}))
     assert missing == [
-        ("pages[0].default", 'Page 1, otherwise: there is no page "p9" (or "submit").')
+        (
+            "fields[0].rules.default",
+            'Page 1 ("p1"), otherwise: there is no later page "p9" (or "submit").',
+        )
     ]
     broken = [{"if": {"field": "name", "op": "empty"}}]
-    assert (
-        "a rule is an object"
-        in problems_of(FIELDS, pages(["name"], ALL_KEYS[1:], p1_routes=broken))[0][1]
-    )
+    found = problems_of(paged(["name"], ALL_KEYS[1:], p1={"routes": broken}))
+    assert "a rule is an object" in found[0][1]
 
 
 def test_a_page_no_path_reaches_is_a_problem():
-    found = problems_of(FIELDS, pages(["name"], ["member"], ALL_KEYS[2:], p1_default="p3"))
-    assert found == [("pages[1]", "Page 2: no path of answers leads here.")]
+    found = problems_of(paged(["name"], ["member"], ALL_KEYS[2:], p1={"default": "p3"}))
+    assert found == [("fields[2]", 'Page 2 ("p2"): no path of answers leads here.')]
     # A route that may skip it is fine: some answers still lead there.
     skip = [{"if": {"field": "name", "op": "empty"}, "goto": "p3"}]
-    assert problems_of(FIELDS, pages(["name"], ["member"], ALL_KEYS[2:], p1_routes=skip)) == []
+    assert problems_of(paged(["name"], ["member"], ALL_KEYS[2:], p1={"routes": skip})) == []
 
 
-def test_every_question_sits_on_exactly_one_page_and_page_ids_are_unique():
-    assert problems_of(FIELDS, pages(ALL_KEYS[1:])) == [
-        ("pages", 'The question "Name" is on no page; put it on one.')
+def test_a_form_with_pages_starts_with_a_page_break_and_no_page_is_called_submit():
+    late = [*FIELDS[:1], page_break("p2"), *FIELDS[1:]]
+    assert problems_of(late) == [
+        ("fields[0]", "A form with pages starts with a page break: add one first.")
     ]
-    twice = problems_of(FIELDS, pages(ALL_KEYS, ["name"]))
-    assert twice == [
-        ("pages[1].fields[0]", 'Page 2: the question "name" is already on another page.')
-    ]
-    same_id = pages(["name"], ALL_KEYS[1:])
-    same_id[1]["id"] = "p1"
-    assert problems_of(FIELDS, same_id)[0][1] == 'Page 2: the id "p1" is used by another page.'
-    bad_id = pages(ALL_KEYS)
-    bad_id[0]["id"] = "submit"
-    assert problems_of(FIELDS, bad_id)[0][0] == "pages[0].id"
-    assert problems_of(FIELDS, [])[0][0] == "pages"
-    assert problems_of(FIELDS, pages(ALL_KEYS, p1_color="red"))[0] == (
-        "pages[0].color",
-        'Page 1: unknown setting "color".',
-    )
+    called_submit = [page_break("submit"), *FIELDS]
+    assert problems_of(called_submit) == [("fields[0].key", 'A page cannot be called "submit".')]
 
 
 def test_a_required_question_that_can_never_be_shown_is_a_problem():
@@ -225,28 +246,43 @@ def test_a_required_question_that_can_never_be_shown_is_a_problem():
         {"field": "member", "op": "is", "value": "yes"},
         {"field": "member", "op": "is", "value": "no"},
     ]}  # fmt: skip
-    found = problems_of(with_show_if("age", never, required=True), pages(ALL_KEYS))
+    found = problems_of(with_show_if("age", never, required=True))
     assert found == [
         (
-            "fields.age.show_if",
+            "fields[2].show_if",
             'Page 1: the required question "Age" can never be shown: no answers meet its '
             "condition.",
         )
     ]
     # Not required: a question nobody sees harms nobody, so it is no problem.
-    assert problems_of(with_show_if("age", never), pages(ALL_KEYS)) == []
+    assert problems_of(with_show_if("age", never)) == []
     sometimes = {"field": "member", "op": "is", "value": "yes"}
-    assert problems_of(with_show_if("age", sometimes, required=True), pages(ALL_KEYS)) == []
+    assert problems_of(with_show_if("age", sometimes, required=True)) == []
 
 
 def test_named_conditions_are_checked_where_they_are_used():
     named = {"adult": {"field": "age", "op": "gte", "value": 18}}
     use = {"condition": "adult"}
-    assert problems_of(with_show_if("last", use), pages(ALL_KEYS), named) == []
-    found = problems_of(with_show_if("name", use), pages(ALL_KEYS), named)
-    assert found[0][0] == "fields.name.show_if.field"
+    assert problems_of(with_show_if("last", use), named) == []
+    found = problems_of(with_show_if("name", use), named)
+    assert found[0][0] == "fields[0].show_if.field"
     assert 'show if (condition "adult"): "age" is not asked before this point' in found[0][1]
-    bad_name = problems_of(FIELDS, None, {"1st": {"field": "age", "op": "gt", "value": 1}})
+    bad_name = problems_of(FIELDS, {"1st": {"field": "age", "op": "gt", "value": 1}})
     assert bad_name[0][0] == "conditions.1st"
-    chained = problems_of(FIELDS, None, {"a": {"condition": "b"}, "b": use})
+    chained = problems_of(FIELDS, {"a": {"condition": "b"}, "b": use})
     assert chained[0] == ("conditions.a", 'Condition "a" cannot use another by name.')
+
+
+@pytest.mark.parametrize(
+    ("rules", "path", "words"),
+    [
+        ({"routes": "p2"}, "routes", "routes must be a list"),
+        ({"default": 3}, "default", "default must be the key of a later page"),
+        ({"colour": "red"}, "colour", 'unknown rule "colour"'),
+    ],
+)
+def test_a_page_break_refuses_rules_of_the_wrong_shape_when_saved(rules, path, words):
+    with pytest.raises(ValidationFailed) as refused:
+        parse_field_specs([{"key": "p1", "type": "page", "label": "One", "rules": rules}])
+    assert refused.value.field == f"fields[0].rules.{path}"
+    assert words in refused.value.message

@@ -11,6 +11,7 @@ from app.fields.dates import Date
 from app.fields.dates import Time
 from app.fields.number import Number
 from app.fields.rating import Rating
+from app.fields.section import PageBreak
 from app.fields.section import Section
 from app.fields.text import Email
 from app.fields.text import Hidden
@@ -40,6 +41,7 @@ FIELD_TYPES: dict[str, FieldType] = {
         FileUpload(),
         Hidden(),
         Section(),
+        PageBreak(),
     )
 }
 

@@ -21,13 +21,12 @@ from app.flow.conditions import OPERATORS
 from app.flow.conditions import ValueShape
 from app.flow.conditions import evaluate
 from app.flow.conditions import referenced_fields
+from app.flow.pages import PAGE_BREAK
 from app.flow.pages import SUBMIT
 
-PAGE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 CONDITION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 CLOCK = re.compile(r"\d{2}:\d{2}")
-PAGE_KEYS = {"id", "title", "description", "fields", "routes", "default", "show_if"}
 MAX_PAGES = 100
 MAX_ROUTES = 20
 MAX_CONDITIONS = 100
@@ -164,20 +163,53 @@ def _is_clock(value: Any) -> bool:
     return isinstance(value, str) and bool(CLOCK.fullmatch(value))
 
 
-def flow_problems(specs: list[FieldSpec], pages: Any, named: Any) -> list[Problem]:
-    """Every problem of a draft's flow; none for a form without pages or conditions."""
-    checker = _Checker(specs, named if isinstance(named, dict) else {})
+@dataclass
+class _DraftPage:
+    """A page of a draft: its break (None for a form without breaks) and its questions."""
+
+    number: int
+    item: int | None  # the break's index among the draft's items
+    spec: FieldSpec | None
+    keys: list[str]
+
+    @property
+    def id(self) -> str:
+        return self.spec.key if self.spec else "page-1"
+
+    @property
+    def name(self) -> str:
+        title = self.spec.label.strip() if self.spec else ""
+        return f'Page {self.number} ("{title[:60]}")' if title else f"Page {self.number}"
+
+    @property
+    def path(self) -> str:
+        return f"fields[{self.item}]"
+
+    def rule(self, name: str) -> Any:
+        return self.spec.rules.get(name) if self.spec else None
+
+
+def flow_problems(items: list[FieldSpec], named: Any) -> list[Problem]:
+    """Every problem of a draft's flow: its page breaks, where they lead, and its conditions.
+
+    ``items`` are the draft's checked fields, page breaks included; ``named`` its named
+    conditions. Paths point into the draft (``fields[3].rules.routes[0].if``)."""
+    checker = _Checker(
+        [item for item in items if item.type != PAGE_BREAK],
+        named if isinstance(named, dict) else {},
+    )
     if not _check_named(checker, named):
         return checker.problems
-    page_list = _check_pages(checker, specs, pages)
-    if page_list is None:
+    pages = _draft_pages(checker, items)
+    if pages is None:
         return checker.problems
+    positions = {item.key: index for index, item in enumerate(items)}
     seen: set[str] = set()
-    for index, page in enumerate(page_list):
-        _check_page_logic(checker, page_list, index, page, seen)
+    for index in range(len(pages)):
+        _check_page_logic(checker, pages, index, positions, seen)
     if not checker.problems:
-        _check_reachable(checker, page_list)
-        _check_can_be_shown(checker, specs, page_list)
+        _check_reachable(checker, pages)
+        _check_can_be_shown(checker, pages, positions)
     return checker.problems
 
 
@@ -199,156 +231,130 @@ def _check_named(checker: _Checker, named: Any) -> bool:
     return not checker.problems
 
 
-def _page_name(page: dict, index: int) -> str:
-    title = page.get("title") if isinstance(page.get("title"), str) else ""
-    return f'Page {index + 1} ("{title.strip()[:60]}")' if title.strip() else f"Page {index + 1}"
-
-
 def _field_name(spec: FieldSpec) -> str:
     return f'question "{(spec.label or spec.key)[:60]}"'
 
 
-def _check_pages(checker: _Checker, specs: list[FieldSpec], pages: Any) -> list[dict] | None:
-    """The pages as a list of dicts, each field on exactly one; None after a problem."""
-    if pages is None:
-        return [{"id": "page-1", "fields": [spec.key for spec in specs]}]
-    if not isinstance(pages, list) or not 0 < len(pages) <= MAX_PAGES:
-        checker.fail("pages", f"pages must be a list of 1 to {MAX_PAGES} pages (or null).")
+def _draft_pages(checker: _Checker, items: list[FieldSpec]) -> list[_DraftPage] | None:
+    """The draft's pages, each break starting one; None after a problem."""
+    if not any(item.type == PAGE_BREAK for item in items):
+        return [_DraftPage(1, None, None, [item.key for item in items])]
+    if items[0].type != PAGE_BREAK:
+        checker.fail("fields[0]", "A form with pages starts with a page break: add one first.")
         return None
-    placed: dict[str, int] = {}
-    ids: set[str] = set()
-    for index, page in enumerate(pages):
-        path, name = f"pages[{index}]", _page_name(page if isinstance(page, dict) else {}, index)
-        if not isinstance(page, dict):
-            checker.fail(path, f"{name} must be an object.")
-            continue
-        unknown = sorted(set(page) - PAGE_KEYS)
-        if unknown:
-            checker.fail(f"{path}.{unknown[0]}", f'{name}: unknown setting "{unknown[0]}".')
-        page_id = page.get("id")
-        if not isinstance(page_id, str) or not PAGE_ID.fullmatch(page_id) or page_id == SUBMIT:
-            checker.fail(
-                f"{path}.id",
-                f'{name} needs an id of lowercase letters, digits, - and _ (not "submit").',
-            )
-        elif page_id in ids:
-            checker.fail(f"{path}.id", f'{name}: the id "{page_id}" is used by another page.')
-        ids.add(page_id if isinstance(page_id, str) else "")
-        for setting in ("title", "description"):
-            if not isinstance(page.get(setting) or "", str):
-                checker.fail(f"{path}.{setting}", f"{name}: {setting} must be text.")
-        keys = page.get("fields")
-        if not isinstance(keys, list):
-            checker.fail(f"{path}.fields", f"{name}: fields must be a list of question keys.")
-            continue
-        for position, key in enumerate(keys):
-            where = f"{path}.fields[{position}]"
-            if key not in checker.specs:
-                checker.fail(where, f'{name}: no question has the key "{key}".')
-            elif key in placed:
-                checker.fail(where, f'{name}: the question "{key}" is already on another page.')
-            else:
-                placed[key] = index
-    for spec in specs:
-        if spec.key not in placed:
-            checker.fail("pages", f"The {_field_name(spec)} is on no page; put it on one.")
+    pages: list[_DraftPage] = []
+    for index, item in enumerate(items):
+        if item.type == PAGE_BREAK:
+            if item.key == SUBMIT:
+                checker.fail(f"fields[{index}].key", 'A page cannot be called "submit".')
+            pages.append(_DraftPage(len(pages) + 1, index, item, []))
+        else:
+            pages[-1].keys.append(item.key)
+    if len(pages) > MAX_PAGES:
+        checker.fail("fields", f"A form has at most {MAX_PAGES} pages.")
     return None if checker.problems else pages
 
 
 def _check_page_logic(
-    checker: _Checker, pages: list[dict], index: int, page: dict, seen: set[str]
+    checker: _Checker,
+    pages: list[_DraftPage],
+    index: int,
+    positions: dict[str, int],
+    seen: set[str],
 ) -> None:
     """Conditions may read questions of earlier pages (and, for a question or a route, earlier
     ones of this page); routes lead forward only, so no path loops."""
-    path, name = f"pages[{index}]", _page_name(page, index)
-    if page.get("show_if") is not None:
-        checker.condition(page["show_if"], f"{path}.show_if", f"{name}, show if", set(seen))
-    for key in page["fields"]:
+    page = pages[index]
+    if page.spec and page.spec.show_if is not None:
+        where = f"{page.name}, show if"
+        checker.condition(page.spec.show_if, f"{page.path}.show_if", where, set(seen))
+    for key in page.keys:
         spec = checker.specs[key]
         if spec.show_if is not None:
-            where = f"{name}, {_field_name(spec)}, show if"
-            checker.condition(spec.show_if, f"fields.{key}.show_if", where, set(seen))
+            where = f"{page.name}, {_field_name(spec)}, show if"
+            path = f"fields[{positions[key]}].show_if"
+            checker.condition(spec.show_if, path, where, set(seen))
         seen.add(key)
-    routes = page.get("routes") or []
-    if not isinstance(routes, list) or len(routes) > MAX_ROUTES:
-        return checker.fail(
-            f"{path}.routes", f"{name}: routes must be a list of at most {MAX_ROUTES}."
-        )
-    later = {other["id"] for other in pages[index + 1 :]}
+    routes = page.rule("routes") or []
+    if len(routes) > MAX_ROUTES:
+        message = f"{page.name}: a page has at most {MAX_ROUTES} rules."
+        return checker.fail(f"{page.path}.rules.routes", message)
+    later = {other.id for other in pages[index + 1 :]}
     for position, route in enumerate(routes):
-        where, route_path = f"{name}, rule {position + 1}", f"{path}.routes[{position}]"
+        where, path = f"{page.name}, rule {position + 1}", f"{page.path}.rules.routes[{position}]"
         if not isinstance(route, dict) or set(route) != {"if", "goto"}:
-            checker.fail(route_path, f'{where}: a rule is an object with "if" and "goto".')
+            checker.fail(path, f'{where}: a rule is an object with "if" and "goto".')
             continue
-        checker.condition(route["if"], f"{route_path}.if", where, set(seen))
-        _check_target(checker, route["goto"], f"{route_path}.goto", where, pages, index, later)
-    if page.get("default") is not None:
-        target = page["default"]
-        _check_target(checker, target, f"{path}.default", f"{name}, otherwise", pages, index, later)
+        checker.condition(route["if"], f"{path}.if", where, set(seen))
+        _check_target(checker, route["goto"], f"{path}.goto", where, pages[: index + 1], later)
+    if page.rule("default") is not None:
+        where, path = f"{page.name}, otherwise", f"{page.path}.rules.default"
+        _check_target(checker, page.rule("default"), path, where, pages[: index + 1], later)
 
 
 def _check_target(
-    checker: _Checker, target: Any, path: str, where: str, pages: list[dict], index: int,
+    checker: _Checker,
+    target: Any,
+    path: str,
+    where: str,
+    so_far: list[_DraftPage],
     later: set[str],
-) -> None:  # fmt: skip
+) -> None:
     if target == SUBMIT or target in later:
         return
-    if any(page["id"] == target for page in pages[: index + 1]):
+    if any(page.id == target for page in so_far):
         checker.fail(
             path, f'{where}: going back to "{target}" would loop; rules only lead forward.'
         )
     else:
-        checker.fail(path, f'{where}: there is no page "{target}" (or "submit").')
+        checker.fail(path, f'{where}: there is no later page "{target}" (or "submit").')
 
 
-def _check_reachable(checker: _Checker, pages: list[dict]) -> None:
+def _check_reachable(checker: _Checker, pages: list[_DraftPage]) -> None:
     reached = {0}
+    index_of = {page.id: index for index, page in enumerate(pages)}
     for index, page in enumerate(pages):
         if index not in reached:
             continue
-        targets = [route["goto"] for route in page.get("routes") or []]
-        targets.append(page.get("default") or _next_id(pages, index))
-        if page.get("show_if") is not None:
-            targets.append(_next_id(pages, index))  # a skipped page leads to the next one
-        reached.update(_index_of(pages, target) for target in targets if target != SUBMIT)
+        following = pages[index + 1].id if index + 1 < len(pages) else SUBMIT
+        targets = [route["goto"] for route in page.rule("routes") or []]
+        targets.append(page.rule("default") or following)
+        if page.spec and page.spec.show_if is not None:
+            targets.append(following)  # a skipped page leads to the next one
+        reached.update(index_of[target] for target in targets if target != SUBMIT)
     for index, page in enumerate(pages):
         if index not in reached:
-            checker.fail(
-                f"pages[{index}]", f"{_page_name(page, index)}: no path of answers leads here."
-            )
+            checker.fail(page.path, f"{page.name}: no path of answers leads here.")
 
 
-def _next_id(pages: list[dict], index: int) -> str:
-    return pages[index + 1]["id"] if index + 1 < len(pages) else SUBMIT
-
-
-def _index_of(pages: list[dict], page_id: str) -> int:
-    return next(index for index, page in enumerate(pages) if page["id"] == page_id)
-
-
-def _check_can_be_shown(checker: _Checker, specs: list[FieldSpec], pages: list[dict]) -> None:
-    """A required question whose condition no answers can meet would block every respondent
+def _check_can_be_shown(
+    checker: _Checker, pages: list[_DraftPage], positions: dict[str, int]
+) -> None:
+    """A required question whose condition no answers can meet would stop every respondent
     who reaches its page; tried over every answer when the condition reads only questions
     with few possible answers (choices, consent, files)."""
-    for spec in specs:
-        if not spec.required or spec.show_if is None:
-            continue
-        domains = _answer_domains(checker, spec.show_if)
-        if domains is None:
-            continue
-        keys = list(domains)
-        combinations = itertools.product(*(domains[key] for key in keys))
-        attempts = itertools.islice(combinations, MAX_COMBINATIONS)
-        if not any(
-            evaluate(spec.show_if, dict(zip(keys, values, strict=True)), checker.named)
-            for values in attempts
-        ):
-            page = next(index for index, page in enumerate(pages) if spec.key in page["fields"])
+    for page in pages:
+        for key in page.keys:
+            spec = checker.specs[key]
+            if not spec.required or spec.show_if is None:
+                continue
+            domains = _answer_domains(checker, spec.show_if)
+            if domains is None or _can_hold(spec.show_if, domains, checker.named):
+                continue
             checker.fail(
-                f"fields.{spec.key}.show_if",
-                f"{_page_name(pages[page], page)}: the required {_field_name(spec)} can never be "
-                "shown: no answers meet its condition.",
+                f"fields[{positions[key]}].show_if",
+                f"{page.name}: the required {_field_name(spec)} can never be shown: no "
+                "answers meet its condition.",
             )
+
+
+def _can_hold(condition: Any, domains: dict[str, list[Any]], named: Mapping[str, Any]) -> bool:
+    keys = list(domains)
+    combinations = itertools.product(*(domains[key] for key in keys))
+    for values in itertools.islice(combinations, MAX_COMBINATIONS):
+        if evaluate(condition, dict(zip(keys, values, strict=True)), named):
+            return True
+    return False
 
 
 def _answer_domains(checker: _Checker, condition: Any) -> dict[str, list[Any]] | None:

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from app.fields.spec import FieldSpec
 from app.flow.conditions import Condition
 from app.flow.conditions import evaluate
 
@@ -158,3 +160,35 @@ class Flow:
         if page.default is not None:
             return page.default
         return SUBMIT if page is self.pages[-1] else None
+
+
+PAGE_BREAK = "page"
+
+
+def pages_of_draft(items: Sequence[FieldSpec]) -> list[dict[str, Any]] | None:
+    """A draft's pages in a version's shape, from its page breaks (None when it has none):
+    each break starts a page and gives it its id, title, description, condition and routes."""
+    if not any(item.type == PAGE_BREAK for item in items):
+        return None
+    pages: list[dict[str, Any]] = []
+    for item in items:
+        if item.type == PAGE_BREAK:
+            pages.append(
+                {
+                    "id": item.key,
+                    "title": item.label,
+                    "description": item.help,
+                    "fields": [],
+                    "routes": item.rules.get("routes", []),
+                    "default": item.rules.get("default"),
+                    "show_if": item.show_if,
+                }
+            )
+        elif pages:
+            pages[-1]["fields"].append(item.key)
+    return pages
+
+
+def questions_of_draft(items: Sequence[FieldSpec]) -> list[FieldSpec]:
+    """A draft's items without its page breaks: the fields of the version."""
+    return [item for item in items if item.type != PAGE_BREAK]

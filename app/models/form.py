@@ -71,8 +71,7 @@ class Form(db.Model):
     status: Mapped[FormStatus] = mapped_column(_enum(FormStatus), default=FormStatus.DRAFT)
     # The fields being edited; publishing copies them into a new FormVersion.
     draft_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
-    # The draft's pages and named conditions (app/flow); None: one page, no named conditions.
-    draft_pages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    # Conditions named once and used by name (app/flow); a draft's pages are its page breaks.
     draft_conditions: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     has_unpublished_changes: Mapped[bool] = mapped_column(default=True)
     published_version_id: Mapped[int | None] = mapped_column(

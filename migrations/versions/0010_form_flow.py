@@ -1,7 +1,7 @@
-"""Form flow: a draft's pages and named conditions, the flow settings, partial responses.
+"""Form flow: a draft's named conditions, the flow settings, partial responses.
 
-Published versions keep their pages inside their schema (absent: one page), so they need no
-change.
+A draft's pages are its page breaks, among its fields; published versions keep their pages
+inside their schema (absent: one page), so they need no change.
 
 Revision ID: 0010
 Revises: 0009
@@ -27,7 +27,6 @@ def timestamp(name, nullable=False):
 
 def upgrade():
     # Plain ADD COLUMNs on both databases: SQLite's batch mode would copy the table.
-    op.add_column("forms", sa.Column("draft_pages", JSON, nullable=True))
     op.add_column("forms", sa.Column("draft_conditions", JSON, nullable=True))
     for name in ("allow_saving", "check_answers_page", "one_question_per_page"):
         op.add_column(
@@ -87,6 +86,5 @@ def downgrade():
         "check_answers_page",
         "allow_saving",
         "draft_conditions",
-        "draft_pages",
     ):
         op.execute(f"ALTER TABLE forms DROP COLUMN {name}")  # native on SQLite >= 3.35
