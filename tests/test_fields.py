@@ -910,6 +910,7 @@ SUMMARIES = {
     "file": None,
     "hidden": None,
     "section": None,
+    "page": None,
 }
 
 
@@ -929,11 +930,12 @@ def test_nps_rating_is_summarised_as_nps():
     assert get_field_type("rating").summary_for(nps) == "nps"
 
 
-def test_only_section_takes_no_answer_and_file_section_consent_are_not_prefilled():
-    assert [n for n, t in FIELD_TYPES.items() if not t.takes_answer] == ["section"]
+def test_only_section_and_page_break_take_no_answer_and_are_not_prefilled_with_file_consent():
+    assert [n for n, t in FIELD_TYPES.items() if not t.takes_answer] == ["section", "page"]
     assert {n for n, t in FIELD_TYPES.items() if not t.prefillable} == {
         "file",
         "section",
+        "page",
         "consent",
     }
 
