@@ -20,6 +20,7 @@ from sqlalchemy.orm import relationship
 
 from app.extensions import db
 from app.fields.spec import FieldSpec
+from app.flow.pages import Flow
 from app.models.types import JSONType
 from app.models.types import UTCDateTime
 from app.models.types import utcnow
@@ -159,8 +160,8 @@ class FormVersion(db.Model):
     number: Mapped[int]
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    # {"schema_version": 1, "fields": [FieldSpec dicts], "pages": null}. Pages and show_if
-    # conditions can be added later without touching old versions: absent means one page.
+    # {"schema_version": 1, "fields": [FieldSpec dicts], "pages": [...] | null, "conditions":
+    # {...} | null}: pages and conditions as app/flow reads them; absent or null, one page.
     schema: Mapped[dict[str, Any]] = mapped_column(JSONType)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -168,6 +169,12 @@ class FormVersion(db.Model):
     @property
     def specs(self) -> list[FieldSpec]:
         return [FieldSpec.from_dict(item) for item in self.schema.get("fields", [])]
+
+    @property
+    def flow(self) -> Flow:
+        """The version's pages and conditions; a link's hidden values are always kept."""
+        hidden = [item["key"] for item in self.schema.get("fields", []) if item["type"] == "hidden"]
+        return Flow.from_schema(self.schema, always_kept=hidden)
 
 
 class EndpointKey(db.Model):

@@ -15,6 +15,7 @@ from app.services.forms.editing import move_field
 from app.services.forms.editing import published_keys
 from app.services.forms.editing import purge_trashed_forms
 from app.services.forms.editing import reorder_fields
+from app.services.forms.editing import save_conditions
 from app.services.forms.editing import restore_form
 from app.services.forms.editing import save_fields
 from app.services.forms.editing import starter_rules
@@ -22,6 +23,7 @@ from app.services.forms.editing import trash_form
 from app.services.forms.editing import update_details
 from app.services.forms.editing import update_field
 from app.services.forms.editing import update_form
+from app.services.forms.publishing import flow_problems_of
 from app.services.forms.publishing import list_versions
 from app.services.forms.publishing import publish
 from app.services.forms.settings import current_settings
@@ -37,6 +39,7 @@ __all__ = [
     "duplicate_field",
     "duplicate_form",
     "field_index",
+    "flow_problems_of",
     "get_form_by_slug",
     "get_form_for",
     "list_forms",
@@ -47,6 +50,7 @@ __all__ = [
     "published_keys",
     "purge_trashed_forms",
     "reorder_fields",
+    "save_conditions",
     "restore_form",
     "save_fields",
     "starter_rules",

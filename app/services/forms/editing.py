@@ -312,3 +312,15 @@ def purge_trashed_forms(now: datetime | None = None) -> int:
     result = db.session.execute(delete(Form).where(Form.deleted_at < cutoff))
     db.session.commit()
     return result.rowcount or 0
+
+
+def save_conditions(form: Form, conditions: dict[str, Any] | None) -> None:
+    """Replace the draft's named conditions. Like pages and show-ifs, they are checked where
+    they are used when the form is published, so a draft in progress can always be saved."""
+    if conditions is not None and not isinstance(conditions, dict):
+        raise ValidationFailed(
+            "conditions must be an object of named conditions (or null).", field="conditions"
+        )
+    form.draft_conditions = conditions or None
+    form.has_unpublished_changes = True
+    db.session.commit()

@@ -9,6 +9,10 @@ from app.exceptions import ValidationFailed
 from app.extensions import db
 from app.fields import get_field_type
 from app.fields import parse_field_specs
+from app.flow.checks import Problem
+from app.flow.checks import flow_problems
+from app.flow.pages import pages_of_draft
+from app.flow.pages import questions_of_draft
 from app.models import Form
 from app.models import FormStatus
 from app.models import FormVersion
@@ -18,9 +22,13 @@ from app.models.form import SCHEMA_VERSION
 
 def publish(form: Form, user: User | None) -> FormVersion:
     """Freeze the draft into a new immutable version, which the public page serves from now on."""
-    specs = parse_field_specs(form.draft_fields)
-    if not form.is_endpoint and not any(get_field_type(s.type).takes_answer for s in specs):
+    items = parse_field_specs(form.draft_fields)
+    if not form.is_endpoint and not any(get_field_type(s.type).takes_answer for s in items):
         raise ValidationFailed("Add at least one question before publishing.", field="fields")
+    problems = flow_problems(items, form.draft_conditions)
+    if problems:
+        raise ValidationFailed(problems[0].message, field=problems[0].path)
+    specs = questions_of_draft(items)
     number = (
         db.session.scalar(
             select(func.max(FormVersion.number)).where(FormVersion.form_id == form.id)
@@ -35,7 +43,8 @@ def publish(form: Form, user: User | None) -> FormVersion:
         schema={
             "schema_version": SCHEMA_VERSION,
             "fields": [spec.to_dict() for spec in specs],
-            "pages": None,
+            "pages": pages_of_draft(items),
+            "conditions": form.draft_conditions or None,
         },
         published_by_id=user.id if user else None,
     )
@@ -47,6 +56,16 @@ def publish(form: Form, user: User | None) -> FormVersion:
         form.status = FormStatus.OPEN
     db.session.commit()
     return version
+
+
+def flow_problems_of(form: Form) -> list[Problem]:
+    """What stops the draft's flow from being published, for the builder to show by each page
+    and question; empty when the fields themselves do not parse (those are shown first)."""
+    try:
+        items = parse_field_specs(form.draft_fields)
+    except ValidationFailed:
+        return []
+    return flow_problems(items, form.draft_conditions)
 
 
 def get_version(version_id: int) -> FormVersion | None:

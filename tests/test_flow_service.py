@@ -1,0 +1,105 @@
+"""Publishing a form with pages and conditions: what the version keeps, what stops it."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.exceptions import ValidationFailed
+from app.extensions import db
+from app.models import FormVersion
+from app.services import forms
+
+MEMBER = {"field": "member", "op": "is", "value": "yes"}
+ITEMS = [
+    {"key": "about", "type": "page", "label": "About you", "help": "Two questions."},
+    {"key": "name", "type": "short_text", "label": "Name", "required": True},
+    {"key": "member", "type": "single_choice", "label": "Member?",
+     "rules": {"choices": ["yes", "no"]}},
+    {"key": "number", "type": "short_text", "label": "Number",
+     "show_if": {"condition": "is_member"}},
+    {"key": "source", "type": "hidden", "label": "Source"},
+    {
+        "key": "join",
+        "type": "page",
+        "label": "Joining",
+        "show_if": {"not": {"condition": "is_member"}},
+        "rules": {"routes": [{"if": {"field": "why", "op": "empty"}, "goto": "submit"}]},
+    },
+    {"key": "why", "type": "long_text", "label": "Why join?"},
+    {"key": "thanks", "type": "page", "label": "Last words"},
+    {"key": "comment", "type": "long_text", "label": "Anything else?"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def form(app):
+    with app.app_context():
+        made = forms.create_form(None, template="blank", slug="join-us")
+        forms.save_fields(made, ITEMS)
+        forms.save_conditions(made, {"is_member": MEMBER})
+        yield made
+
+
+def test_publishing_keeps_the_pages_and_conditions_in_the_version_and_drops_the_breaks(form):
+    version = forms.publish(form, None)
+
+    stored = db.session.get(FormVersion, version.id)
+    assert [spec.key for spec in stored.specs] == [
+        "name", "member", "number", "source", "why", "comment",
+    ]  # fmt: skip
+    assert stored.schema["conditions"] == {"is_member": MEMBER}
+    assert [(page["id"], page["title"], page["fields"]) for page in stored.schema["pages"]] == [
+        ("about", "About you", ["name", "member", "number", "source"]),
+        ("join", "Joining", ["why"]),
+        ("thanks", "Last words", ["comment"]),
+    ]
+    assert stored.schema["pages"][0]["description"] == "Two questions."
+    walk = stored.flow.walk({"name": "Ann", "member": "no", "why": "", "source": "ad"})
+    assert walk.path == ("about", "join")  # an empty "why" goes straight to submit
+    assert walk.answers == {"name": "Ann", "member": "no", "why": "", "source": "ad"}
+    member = stored.flow.walk({"member": "yes", "number": "7", "why": "stale"})
+    assert member.path == ("about", "thanks")
+    assert member.answers == {"member": "yes", "number": "7"}
+
+
+def test_a_version_published_before_pages_existed_is_one_page(app, form):
+    version = forms.publish(form, None)
+    version.schema = {"schema_version": 1, "fields": version.schema["fields"], "pages": None}
+    flow = version.flow
+    assert [page.id for page in flow.pages] == ["page-1"]
+    assert flow.walk({"number": "7", "member": "no"}).answers == {"member": "no"}
+
+
+def test_a_draft_with_a_flow_problem_is_saved_but_not_published(form):
+    broken = [dict(item) for item in ITEMS]
+    broken[3]["show_if"] = {"field": "why", "op": "not_empty"}  # a later question
+    forms.save_fields(form, broken)
+    assert form.draft_fields[3]["show_if"] == {"field": "why", "op": "not_empty"}
+
+    with pytest.raises(ValidationFailed) as refused:
+        forms.publish(form, None)
+
+    assert refused.value.field == "fields[3].show_if.field"
+    assert refused.value.message == (
+        'Page 1 ("About you"), question "Number", show if: "why" is not asked before this '
+        "point; a condition may only use earlier questions."
+    )
+    assert form.published_version_id is None
+    assert [(p.path, p.message) for p in forms.flow_problems_of(form)] == [
+        (refused.value.field, refused.value.message)
+    ]
+
+
+def test_a_named_condition_that_is_missing_stops_publishing(form):
+    forms.save_conditions(form, None)
+    with pytest.raises(ValidationFailed) as refused:
+        forms.publish(form, None)
+    assert refused.value.field == "fields[3].show_if.condition"
+    assert 'no condition is named "is_member"' in refused.value.message
+
+
+def test_named_conditions_must_be_an_object(form):
+    with pytest.raises(ValidationFailed) as refused:
+        forms.save_conditions(form, ["is_member"])
+    assert refused.value.field == "conditions"
+    assert form.draft_conditions == {"is_member": MEMBER}
