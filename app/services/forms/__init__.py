@@ -15,8 +15,8 @@ from app.services.forms.editing import move_field
 from app.services.forms.editing import published_keys
 from app.services.forms.editing import purge_trashed_forms
 from app.services.forms.editing import reorder_fields
-from app.services.forms.editing import save_conditions
 from app.services.forms.editing import restore_form
+from app.services.forms.editing import save_conditions
 from app.services.forms.editing import save_fields
 from app.services.forms.editing import starter_rules
 from app.services.forms.editing import trash_form
@@ -50,8 +50,8 @@ __all__ = [
     "published_keys",
     "purge_trashed_forms",
     "reorder_fields",
-    "save_conditions",
     "restore_form",
+    "save_conditions",
     "save_fields",
     "starter_rules",
     "trash_form",
