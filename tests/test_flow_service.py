@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
+from app.exceptions import SubmissionInvalid
 from app.exceptions import ValidationFailed
 from app.extensions import db
 from app.models import FormVersion
+from app.models import Submission
 from app.services import forms
+from app.services.submissions import SubmissionContext
+from app.services.submissions import submit
 
 MEMBER = {"field": "member", "op": "is", "value": "yes"}
 ITEMS = [
@@ -103,3 +108,58 @@ def test_named_conditions_must_be_an_object(form):
         forms.save_conditions(form, ["is_member"])
     assert refused.value.field == "conditions"
     assert form.draft_conditions == {"is_member": MEMBER}
+
+
+def submit_answers(form, **answers):
+    data = MultiDict()
+    for key, value in answers.items():
+        for item in value if isinstance(value, list) else [value]:
+            data.add(key, item)
+    return submit(form, data, MultiDict(), SubmissionContext())
+
+
+def stored(submission_id):
+    return db.session.get(Submission, submission_id)
+
+
+def test_a_hidden_question_is_not_required_and_its_answer_is_dropped(app):
+    with app.app_context(), app.test_request_context():
+        form = forms.create_form(None, template="blank", slug="one-page")
+        forms.save_fields(form, [
+            {"key": "member", "type": "single_choice", "label": "Member?",
+             "rules": {"choices": ["yes", "no"]}, "required": True},
+            {"key": "number", "type": "short_text", "label": "Number", "required": True,
+             "show_if": MEMBER},
+        ])  # fmt: skip
+        forms.publish(form, None)
+
+        hidden = submit_answers(form, member="no", number="sneaked in")
+        assert stored(hidden.submission_id).answers == {"member": "no"}
+        assert "path" not in stored(hidden.submission_id).meta
+
+        with pytest.raises(SubmissionInvalid) as refused:
+            submit_answers(form, member="yes")
+        assert [(e.key, e.code) for e in refused.value.errors] == [
+            ("number", "REQUIRED_FIELD_MISSING")
+        ]
+        shown = submit_answers(form, member="yes", number="42")
+        assert stored(shown.submission_id).answers == {"member": "yes", "number": "42"}
+
+
+def test_answers_posted_at_once_to_a_form_with_pages_follow_its_path(app, form):
+    with app.test_request_context():
+        forms.publish(form, None)
+        # A client that skips pages cannot store answers to questions its path never shows.
+        accepted = submit_answers(
+            form, name="Ann", member="yes", number="7", why="skipped", comment="hi"
+        )
+        row = stored(accepted.submission_id)
+        # Unanswered is null (the link's hidden value); hidden by the path is absent.
+        assert row.answers == {
+            "name": "Ann", "member": "yes", "number": "7", "source": None, "comment": "hi",
+        }  # fmt: skip
+        assert row.meta["path"] == ["about", "thanks"]
+
+        with pytest.raises(SubmissionInvalid) as refused:
+            submit_answers(form, member="no", why="fun")  # name is required on page 1
+        assert [e.key for e in refused.value.errors] == ["name"]

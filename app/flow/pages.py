@@ -114,6 +114,13 @@ class Flow:
     def is_multi_page(self) -> bool:
         return len(self.pages) > 1
 
+    @property
+    def has_logic(self) -> bool:
+        """Whether some answers may hide questions: pages, or a question's condition."""
+        return (
+            self.is_multi_page or bool(self.field_conditions) or self.pages[0].show_if is not None
+        )
+
     def page(self, page_id: str) -> Page | None:
         return next((page for page in self.pages if page.id == page_id), None)
 

@@ -34,6 +34,7 @@ from app.models.types import utcnow
 from app.services.forms.settings import normalize_origin
 from app.services.submissions import rows as submission_rows
 from app.services.submissions import storage
+from app.services.submissions.judging import judge
 from app.services.submissions.posted import HONEYPOT_FIELD
 from app.services.submissions.posted import SubmissionContext
 from app.services.submissions.posted import endpoint_answers
@@ -43,6 +44,7 @@ from app.services.submissions.posted import remember_endpoint_keys
 from app.services.submissions.posted import special_fields
 from app.services.submissions.posted import stored_endpoint_keys
 from app.services.submissions.versions import bind_form
+from app.services.submissions.versions import version_flow
 from app.services.submissions.versions import version_form_class
 from app.services.submissions.versions import version_specs
 from app.signals import needs_transaction
@@ -103,9 +105,11 @@ def submit(
         meta = special_fields(data, context)
         return _store(form, None, answers, uploads, meta, context, may_stand_alone=may_stand_alone)
     version_id = _published_version_id(form)
-    answers, uploads = _validated_answers(version_id, data, files)
+    answers, uploads, path = _validated_answers(version_id, data, files)
     checked = _checked_emails(version_id, answers)
     meta = special_fields(data, context, checked)
+    if path is not None:
+        meta["path"] = path
     return _store(
         form, version_id, answers, uploads, meta, context, may_stand_alone=may_stand_alone
     )
@@ -154,16 +158,28 @@ def _published_version_id(form: Form) -> int:
 
 def _validated_answers(
     version_id: int, data: MultiDict, files: MultiDict
-) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+) -> tuple[dict[str, Any], dict[str, UploadedFile], list[str] | None]:
+    """The answers that count, the files among them, and the pages they led through (None
+    for a form of one page)."""
     specs = version_specs(version_id)
     bound = bind_form(version_form_class(version_id), data, files)
-    if not bound.validate():
-        raise SubmissionInvalid(collect_errors(bound), bound)
-    answers = answers_from(bound, specs)
+    flow = version_flow(version_id)
+    path = None
+    if flow.has_logic:
+        bound.validate()
+        judged = judge(bound, specs, flow)
+        if judged.errors:
+            raise SubmissionInvalid(judged.errors, bound)
+        answers = judged.answers
+        path = list(judged.walk.path) if flow.is_multi_page else None
+    else:
+        if not bound.validate():
+            raise SubmissionInvalid(collect_errors(bound), bound)
+        answers = answers_from(bound, specs)
     if not any(value not in (None, "", [], False) for value in answers.values()) and not files:
         raise SubmissionInvalid([FieldError("", "EMPTY", "The form was sent empty.")], bound)
     uploads = {key: value for key, value in answers.items() if isinstance(value, UploadedFile)}
-    return answers, uploads
+    return answers, uploads, path
 
 
 class StoragePath(enum.Enum):

@@ -10,6 +10,7 @@ from wtforms import Form as WTForm
 from app.extensions import db
 from app.fields import FieldSpec
 from app.fields import build_form_class
+from app.flow.pages import Flow
 from app.models import FormVersion
 
 
@@ -32,10 +33,26 @@ def version_form_class(version_id: int) -> type[WTForm]:
     return build_form_class(version_specs(version_id))
 
 
+@lru_cache(maxsize=1024)
+def version_flow(version_id: int) -> Flow:
+    """A version's pages and conditions, read once per process like its fields."""
+    version = db.session.get(FormVersion, version_id)
+    return version.flow if version else Flow.from_schema({})
+
+
+@lru_cache(maxsize=1024)
+def page_form_class(version_id: int, page_id: str) -> type[WTForm]:
+    """The WTForms class of one page of a version: only that page's questions."""
+    keys = set(version_flow(version_id).page(page_id).keys)
+    return build_form_class([spec for spec in version_specs(version_id) if spec.key in keys])
+
+
 def forget_versions() -> None:
     """Drop the fields and classes kept per version id (tests, whose ids start again)."""
     version_specs.cache_clear()
     version_form_class.cache_clear()
+    version_flow.cache_clear()
+    page_form_class.cache_clear()
 
 
 def bind_form(form_class: type[WTForm], data: MultiDict, files: MultiDict) -> WTForm:
