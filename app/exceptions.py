@@ -103,3 +103,11 @@ class SubmissionInvalid(DomainError):
         super().__init__(summary or "The submission is not valid.", code="INVALID")
         self.errors = errors
         self.form = form
+
+
+class PageNotReached(DomainError):
+    """A page of a multi-page form posted or asked for before the respondent reached it, or
+    after their answers were sent or expired."""
+
+    status = 409
+    code = "PAGE_NOT_REACHED"

@@ -115,6 +115,11 @@ class Flow:
         return len(self.pages) > 1
 
     @property
+    def branches(self) -> bool:
+        """Whether some answers skip pages (a route, or a page's condition)."""
+        return any(page.routes or page.default or page.show_if for page in self.pages)
+
+    @property
     def has_logic(self) -> bool:
         """Whether some answers may hide questions: pages, or a question's condition."""
         return (

@@ -16,7 +16,9 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy import select
 
+from app.exceptions import FormUnavailable
 from app.extensions import db
+from app.models import Availability
 from app.models import Form
 from app.signals import submission_accepted
 
@@ -38,6 +40,14 @@ def public_form(slug: str) -> Form | None:
         with _lock:
             _entries[slug] = cached
     return cached[1]
+
+
+def form_or_404(slug: str) -> Form:
+    """The form at ``slug``; FormUnavailable (404) for none, or one in the trash."""
+    form = public_form(slug)
+    if form is None or form.in_trash:
+        raise FormUnavailable(Availability.DELETED)
+    return form
 
 
 def forget(slug: str | None = None) -> None:

@@ -8,7 +8,9 @@ import hmac
 import secrets
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from threading import Lock
+from typing import Any
 
 from flask import current_app
 from flask import render_template
@@ -24,6 +26,8 @@ from app.models import FormVersion
 from app.services.submissions import specs_for
 from app.services.submissions import version_form_class
 from app.services.submissions import version_specs
+from app.services.submissions.versions import page_form_class
+from app.services.submissions.versions import version_flow
 
 TOKEN_PLACEHOLDER = "__FORMYARD_ONE_TIME_TOKEN__"  # noqa: S105 (replaced per request)
 TOKEN_MAX_AGE = 7 * 24 * 3600
@@ -61,6 +65,19 @@ def _signature(form_id: int, nonce: str, issued: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+@dataclass(frozen=True)
+class PageView:
+    """Which page of a form with pages to render, and how far along the respondent is."""
+
+    version_id: int  # the respondent's version: the one they started on
+    page_id: str
+    number: int  # the page's place on the respondent's path, from 1
+    total: int  # the form's pages: the most a path can show
+    back: bool  # whether a Back button leads to an earlier page
+    branches: bool  # whether answers may skip pages, so the total is at most
+    data: dict[str, Any] | None = None  # the answers given before, to show again
+
+
 def render_form_page(
     form: Form,
     *,
@@ -69,29 +86,60 @@ def render_form_page(
     query: MultiDict | None = None,
     bound: WTForm | None = None,
     errors: list[FieldError] | None = None,
+    page: PageView | None = None,
 ) -> str:
-    """The page with a fresh token. A plain page (no prefill, no errors) is rendered once per
-    version and settings and then served from memory; only the token changes per request."""
-    version_id = form.published_version_id
-    plain = bound is None and not errors and not (query and _prefills(version_id, query))
-    key = (version_id, form.id, form.updated_at, embedded, action)
+    """The page with a fresh token. A plain page (no prefill, no errors, no answers given
+    before) is rendered once per version, page and settings and then served from memory;
+    only the token changes per request."""
+    version_id = page_version_id(form, page)
+    plain = (
+        bound is None
+        and not errors
+        and not (query and _prefills(version_id, query))
+        and not (page and page.data)
+    )
+    place = (page.page_id, page.number, page.total, page.back, page.branches) if page else None
+    key = (version_id, form.id, form.updated_at, embedded, action, place)
     html = _cache.get(key) if plain else None
     if html is None:
         version = db.session.get(FormVersion, version_id)
-        html = _render(form, version, embedded, action, query, bound, errors or [])
+        html = _render(form, version, embedded, action, query, bound, errors or [], page)
         if plain:
             _remember(key, html)
     return html.replace(TOKEN_PLACEHOLDER, new_page_token(form), 1)
+
+
+def page_version_id(form: Form, page: PageView | None) -> int:
+    return page.version_id if page else form.published_version_id
+
+
+def first_page(form: Form) -> PageView | None:
+    """The first page of a form with pages; None for a form of one page."""
+    version_id = form.published_version_id
+    flow = version_flow(version_id)
+    if not flow.is_multi_page:
+        return None
+    return PageView(version_id, flow.pages[0].id, 1, len(flow.pages), False, flow.branches)
 
 
 def _prefills(version_id: int, query: MultiDict) -> bool:
     return bool(prefill_data(version_specs(version_id), query))
 
 
-def _render(form, version, embedded, action, query, bound, errors) -> str:
+def _render(form, version, embedded, action, query, bound, errors, page) -> str:
     specs = specs_for(version)
+    flow = version.flow
+    flow_page = flow.page(page.page_id) if page else None
+    if flow_page is not None:
+        keys = set(flow_page.keys)
+        specs = tuple(spec for spec in specs if spec.key in keys)
     if bound is None:
-        bound = version_form_class(version.id)(data=prefill_data(specs, query or MultiDict()))
+        form_class = (
+            page_form_class(version.id, page.page_id) if page else version_form_class(version.id)
+        )
+        data = prefill_data(specs, query or MultiDict())
+        bound = form_class(data={**data, **((page and page.data) or {})})
+    last_page = flow_page is None or flow_page.id == flow.pages[-1].id
     return render_template(
         "public/form.html",
         form_row=form,
@@ -104,9 +152,11 @@ def _render(form, version, embedded, action, query, bound, errors) -> str:
         action=action,
         token=TOKEN_PLACEHOLDER,
         multipart=needs_multipart(specs),
-        submit_label=form.submit_label,
+        submit_label=form.submit_label if last_page else "Continue",
         embedded=embedded,
         preview=False,
+        page=page,
+        flow_page=flow_page,
     )
 
 

@@ -13,7 +13,9 @@ from app.models import Availability
 from app.models import Form
 from app.public import bp
 from app.public import responses
-from app.public.cache import public_form
+from app.public.cache import form_or_404
+from app.public.page_routes import submit_page
+from app.public.pages import first_page
 from app.public.pages import idempotency_key_from_token
 from app.public.pages import render_form_page
 from app.services.accounts import throttle
@@ -23,21 +25,14 @@ from app.services.submissions import SubmissionContext
 from app.services.submissions import submit
 
 
-def _form_or_404(slug: str) -> Form:
-    form = public_form(slug)
-    if form is None or form.in_trash:
-        raise FormUnavailable(Availability.DELETED)
-    return form
-
-
 @bp.get("/f/<slug>", provide_automatic_options=False)
 def show_form(slug: str):
-    return _show(_form_or_404(slug), embedded=False)
+    return _show(form_or_404(slug), embedded=False)
 
 
 @bp.get("/f/<slug>/embed", provide_automatic_options=False)
 def show_embedded_form(slug: str):
-    return _show(_form_or_404(slug), embedded=True)
+    return _show(form_or_404(slug), embedded=True)
 
 
 def _show(form: Form, *, embedded: bool):
@@ -51,7 +46,8 @@ def _show(form: Form, *, embedded: bool):
     record_view(form.id)
     endpoint = "public.submit_embedded_form" if embedded else "public.submit_form"
     action = url_for(endpoint, slug=form.slug)
-    html = render_form_page(form, embedded=embedded, action=action, query=request.args)
+    page = first_page(form)
+    html = render_form_page(form, embedded=embedded, action=action, query=request.args, page=page)
     return responses.page(form, html, 200, embedded)
 
 
@@ -62,12 +58,12 @@ def _already_responded(form: Form, embedded: bool, status: int):
 
 @bp.post("/f/<slug>", provide_automatic_options=False)
 def submit_form(slug: str):
-    return _submit(_form_or_404(slug), embedded=False)
+    return _submit(form_or_404(slug), embedded=False)
 
 
 @bp.post("/f/<slug>/embed", provide_automatic_options=False)
 def submit_embedded_form(slug: str):
-    return _submit(_form_or_404(slug), embedded=True)
+    return _submit(form_or_404(slug), embedded=True)
 
 
 def _submit(form: Form, *, embedded: bool):
@@ -78,6 +74,8 @@ def _submit(form: Form, *, embedded: bool):
         return responses.throttled(form, error)
     try:
         data, files = responses.submitted_fields()  # a JSON answer no page could send is invalid
+        if "_page" in data and not request.is_json:
+            return submit_page(form, data, files, _context(form, data), embedded)
         accepted = submit(form, data, files, _context(form, data))
     except SubmissionInvalid as error:
         return responses.invalid(form, error, embedded)
@@ -101,12 +99,12 @@ def _context(form: Form, data: MultiDict) -> SubmissionContext:
 @bp.route("/f/<slug>", methods=["OPTIONS"])
 @bp.route("/f/<slug>/embed", methods=["OPTIONS"])
 def preflight(slug: str):
-    return responses.preflight(_form_or_404(slug))
+    return responses.preflight(form_or_404(slug))
 
 
 @bp.get("/f/<slug>/thanks")
 def thanks(slug: str):
-    form = _form_or_404(slug)
+    form = form_or_404(slug)
     embedded = request.args.get("embed") == "1"
     body = render_markdown(form.confirmation_message) if form.confirmation_message else None
     again = None

@@ -26,6 +26,7 @@ from app.fields import FieldError
 from app.fields import UploadedFile
 from app.fields import answers_from
 from app.fields import collect_errors
+from app.fields.upload import is_file_reference
 from app.models import Availability
 from app.models import Form
 from app.models import SpamReason
@@ -217,7 +218,7 @@ def _store(
     field_names = [*answers, *uploads]
     try:
         submission = _insert_row(form, path, values, now)
-        storage.attach_files([stored_answers[key]["file_id"] for key in uploads], submission.id)
+        storage.attach_files(_file_ids(stored_answers), submission.id)
         if path is not StoragePath.SPAM:
             submission_accepted.send(form, submission=submission)
         _finish(form, path, field_names, now)
@@ -230,6 +231,35 @@ def _store(
         db.session.rollback()
         raise
     return Accepted(submission.id, _next_url(form, meta, context), spam=spam is not None, meta=meta)
+
+
+def _file_ids(stored_answers: dict[str, Any]) -> list[str]:
+    """The stored files the answers refer to: uploaded with this post, or on an earlier page."""
+    return [value["file_id"] for value in stored_answers.values() if is_file_reference(value)]
+
+
+def find_accepted(form: Form, context: SubmissionContext) -> Accepted | None:
+    """The answer given to an earlier post with the same idempotency key, if one was stored."""
+    existing = _find_duplicate(form, context.idempotency_key)
+    if existing is None:
+        return None
+    return Accepted(existing.id, _next_url(form, existing.meta, context), duplicate=True)
+
+
+def store_answers(
+    form: Form,
+    version_id: int,
+    answers: dict[str, Any],
+    meta: dict[str, Any],
+    context: SubmissionContext,
+    *,
+    spam: SpamReason | None = None,
+) -> Accepted:
+    """Store answers judged already, page by page (files saved as they came): the final
+    submit of a form with pages. A repeat of the same final post gets the first answer."""
+    return find_accepted(form, context) or _store(
+        form, version_id, answers, {}, meta, context, spam=spam
+    )
 
 
 def _save_uploads(

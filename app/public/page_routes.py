@@ -1,0 +1,141 @@
+"""Forms with pages, one page per request, without JavaScript: each page posts to the form's
+address with its ``_page``, the server judges it and answers 303 to the next page (or 422 with
+the page again), and the final page's post stores the submission."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask import current_app
+from flask import redirect
+from flask import request
+from flask import url_for
+from werkzeug.datastructures import MultiDict
+
+from app.exceptions import PageNotReached
+from app.exceptions import SubmissionInvalid
+from app.extensions import db
+from app.models import Form
+from app.models import PartialResponse
+from app.public import bp
+from app.public import responses
+from app.public.cache import form_or_404
+from app.public.pages import PageView
+from app.public.pages import render_form_page
+from app.services.submissions import SubmissionContext
+from app.services.submissions import paging
+from app.services.submissions.accepting import find_accepted
+from app.services.submissions.versions import version_flow
+
+PARTIAL_COOKIE = "formyard_partial_{id}"
+
+
+def partial_of_request(form: Form) -> PartialResponse | None:
+    return paging.find_partial(form, request.cookies.get(PARTIAL_COOKIE.format(id=form.id)))
+
+
+def page_view(partial: PartialResponse, page_id: str, *, with_answers: bool = True) -> PageView:
+    flow = version_flow(partial.version_id)
+    number = partial.path.index(page_id) + 1
+    return PageView(
+        partial.version_id,
+        page_id,
+        number,
+        len(flow.pages),
+        back=number > 1,
+        branches=flow.branches,
+        data=dict(partial.answers) if with_answers else None,
+    )
+
+
+def page_url(form: Form, page_id: str, embedded: bool) -> str:
+    return url_for(
+        "public.show_page", slug=form.slug, page_id=page_id, **({"embed": "1"} if embedded else {})
+    )
+
+
+def submit_page(
+    form: Form, data: MultiDict, files: MultiDict, context: SubmissionContext, embedded: bool
+) -> Response:
+    """One page's post: start the respondent's answers on the first page, judge the page,
+    then lead on (or back), or show the page again with what to fix."""
+    page_id = data.get("_page", "")
+    partial, token = partial_of_request(form), None
+    if partial is None:
+        repeated = find_accepted(form, context)  # a double click on the last page
+        if repeated is not None:
+            return responses.accepted(form, repeated, embedded)
+        flow = version_flow(form.published_version_id or 0)
+        if not flow.pages or page_id != flow.pages[0].id:
+            raise PageNotReached(
+                "Your answers to the earlier pages were sent already or have expired. "
+                "Start again from the first page."
+            )
+        partial, token = paging.start_partial(form, context)
+    going_back = data.get("_action") == "back"
+    try:
+        step = paging.answer_page(
+            form, partial, page_id, data, files, context, going_back=going_back
+        )
+    except SubmissionInvalid as error:
+        return _with_cookie(form, partial, token, _invalid_page(form, partial, error, embedded))
+    if step.accepted is not None:
+        response = responses.accepted(form, step.accepted, embedded)
+        response.delete_cookie(PARTIAL_COOKIE.format(id=form.id), path=f"/f/{form.slug}")
+        return response
+    return _with_cookie(
+        form, partial, token, redirect(page_url(form, step.next_page, embedded), 303)
+    )
+
+
+def _invalid_page(
+    form: Form, partial: PartialResponse, error: SubmissionInvalid, embedded: bool
+) -> Response:
+    db.session.commit()  # a new respondent's answers are kept from their first page on
+    page_id = paging.page_of(partial, error.errors[0].key) if error.form is None else None
+    page_id = page_id or request.form.get("_page", "")
+    view = page_view(partial, page_id, with_answers=error.form is None)
+    html = render_form_page(
+        form,
+        embedded=embedded,
+        action=_action(form, embedded),
+        bound=error.form,
+        errors=error.errors,
+        page=view,
+    )
+    return responses.page(form, html, 422, embedded)
+
+
+def _action(form: Form, embedded: bool) -> str:
+    endpoint = "public.submit_embedded_form" if embedded else "public.submit_form"
+    return url_for(endpoint, slug=form.slug)
+
+
+def _with_cookie(
+    form: Form, partial: PartialResponse, token: str | None, response: Response
+) -> Response:
+    if token is not None:
+        response.set_cookie(
+            PARTIAL_COOKIE.format(id=form.id),
+            token,
+            expires=partial.expires_at,
+            path=f"/f/{form.slug}",
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    return response
+
+
+@bp.get("/f/<slug>/p/<page_id>")
+def show_page(slug: str, page_id: str):
+    """A page the respondent has reached, with the answers they gave; any other page leads
+    to the form's first page."""
+    form = form_or_404(slug)
+    embedded = request.args.get("embed") == "1"
+    partial = partial_of_request(form)
+    if partial is None or page_id not in partial.path:
+        endpoint = "public.show_embedded_form" if embedded else "public.show_form"
+        return redirect(url_for(endpoint, slug=form.slug), 303)
+    view = page_view(partial, page_id)
+    html = render_form_page(form, embedded=embedded, action=_action(form, embedded), page=view)
+    return responses.page(form, html, 200, embedded)

@@ -1,0 +1,200 @@
+"""A form with pages, one page at a time: the respondent's partial response, each page's
+answers judged as they come, Back, and the final submit that judges them all again.
+
+The answers so far live on the server in a ``PartialResponse``, found by a random token in
+the browser's cookie (stored only as its SHA-256), pinned to the version the respondent
+started on. Only pages on its path may be posted, so a client cannot skip ahead; the final
+submit walks every answer from the first page, so a question its path never shows is never
+stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from app.exceptions import FormUnavailable
+from app.exceptions import PageNotReached
+from app.exceptions import SubmissionInvalid
+from app.extensions import db
+from app.fields import FieldError
+from app.fields import UploadedFile
+from app.fields import get_field_type
+from app.flow.conditions import is_empty
+from app.flow.pages import SUBMIT
+from app.models import Availability
+from app.models import Form
+from app.models import PartialResponse
+from app.models import SpamReason
+from app.models.types import utcnow
+from app.services.submissions import storage
+from app.services.submissions.accepting import Accepted
+from app.services.submissions.accepting import check_can_submit
+from app.services.submissions.accepting import store_answers
+from app.services.submissions.judging import judge
+from app.services.submissions.posted import HONEYPOT_FIELD
+from app.services.submissions.posted import SubmissionContext
+from app.services.submissions.posted import special_fields
+from app.services.submissions.versions import bind_form
+from app.services.submissions.versions import page_form_class
+from app.services.submissions.versions import version_flow
+from app.services.submissions.versions import version_specs
+
+# Without "save and resume", a respondent's answers wait this long between two pages.
+UNSAVED_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a posted page leads: the next page to show, or the stored submission."""
+
+    next_page: str | None = None
+    accepted: Accepted | None = None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_partial(form: Form, browser_token: str | None) -> PartialResponse | None:
+    """The respondent's answers so far, if their cookie names some that have not expired."""
+    if not browser_token:
+        return None
+    query = select(PartialResponse).where(
+        PartialResponse.browser_token_hash == token_hash(browser_token),
+        PartialResponse.form_id == form.id,
+        PartialResponse.expires_at > utcnow(),
+    )
+    return db.session.scalar(query)
+
+
+def start_partial(form: Form, context: SubmissionContext) -> tuple[PartialResponse, str]:
+    """A new partial response on the form's published version, at its first page; and the
+    token for the browser's cookie."""
+    check_can_submit(form, context)
+    version_id = form.published_version_id
+    if version_id is None or not version_specs(version_id):
+        raise FormUnavailable(Availability.DRAFT)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    partial = PartialResponse(
+        form_id=form.id,
+        version_id=version_id,
+        answers={},
+        path=[version_flow(version_id).pages[0].id],
+        browser_token_hash=token_hash(token),
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(days=_keep_days(form)),
+    )
+    db.session.add(partial)
+    db.session.flush()
+    return partial, token
+
+
+def _keep_days(form: Form) -> int:
+    return form.resume_days if form.allow_saving else UNSAVED_DAYS
+
+
+def answer_page(
+    form: Form,
+    partial: PartialResponse,
+    page_id: str,
+    data: MultiDict,
+    files: MultiDict,
+    context: SubmissionContext,
+    *,
+    going_back: bool = False,
+) -> Step:
+    """Judge the answers to one page and say where they lead; the last page's lead to the
+    final submit. Going back keeps the page's valid answers and judges nothing."""
+    if page_id not in partial.path:
+        raise PageNotReached("This page comes later in the form. Start from its first page.")
+    check_can_submit(form, context)
+    if data.get(HONEYPOT_FIELD, "").strip():
+        return Step(accepted=finish(form, partial, context, data, spam=SpamReason.HONEYPOT))
+    flow = version_flow(partial.version_id)
+    bound = bind_form(page_form_class(partial.version_id, page_id), data, files)
+    bound.validate()
+    page_keys = set(flow.page(page_id).keys)
+    specs = [spec for spec in version_specs(partial.version_id) if spec.key in page_keys]
+    judged = judge(bound, specs, flow, earlier=partial.answers)
+    if judged.errors and not going_back:
+        raise SubmissionInvalid(judged.errors, bound)
+    _keep_page_answers(form, partial, page_keys, judged.answers)
+    position = partial.path.index(page_id)
+    if going_back:
+        partial.path = partial.path[: max(position, 1)]
+        return _saved(partial, Step(next_page=partial.path[-1]))
+    walk = judged.walk
+    index = walk.path.index(page_id) if page_id in walk.path else len(walk.path) - 1
+    next_page = walk.path[index + 1] if index + 1 < len(walk.path) else SUBMIT
+    if next_page == SUBMIT:
+        return Step(accepted=finish(form, partial, context, data))
+    partial.path = [*walk.path[: index + 1], next_page]
+    return _saved(partial, Step(next_page=next_page))
+
+
+def _keep_page_answers(
+    form: Form, partial: PartialResponse, page_keys: set[str], judged: dict[str, Any]
+) -> None:
+    """The page's answers replace what it held before; a new file is stored now, and its
+    reference kept. Other pages' answers stay, even those off the current path, so a
+    respondent who changes their mind and back retypes nothing."""
+    answers = {key: value for key, value in partial.answers.items() if key not in page_keys}
+    for key in page_keys & judged.keys():
+        value = judged[key]
+        answers[key] = (
+            storage.save_upload(form.id, key, value) if isinstance(value, UploadedFile) else value
+        )
+    partial.answers = answers
+
+
+def _saved(partial: PartialResponse, step: Step) -> Step:
+    now = utcnow()
+    partial.updated_at = now
+    db.session.commit()
+    return step
+
+
+def finish(
+    form: Form,
+    partial: PartialResponse,
+    context: SubmissionContext,
+    data: MultiDict,
+    *,
+    spam: SpamReason | None = None,
+) -> Accepted:
+    """The final submit: walk every answer from the first page again, check every question
+    shown, and store one submission pinned to the partial's version, with the path taken."""
+    walk = version_flow(partial.version_id).walk(partial.answers)
+    if spam is None:
+        missing = _missing_answers(partial.version_id, walk.visible, walk.answers)
+        if missing:
+            raise SubmissionInvalid(missing)
+    meta = special_fields(data, context, frozenset())
+    meta["path"] = list(walk.path)
+    db.session.delete(partial)
+    return store_answers(form, partial.version_id, walk.answers, meta, context, spam=spam)
+
+
+def _missing_answers(
+    version_id: int, visible: frozenset[str], answers: dict[str, Any]
+) -> list[FieldError]:
+    return [
+        FieldError(spec.key, "REQUIRED_FIELD_MISSING", get_field_type(spec.type).required_message)
+        for spec in version_specs(version_id)
+        if spec.required and spec.key in visible and is_empty(answers.get(spec.key))
+    ]
+
+
+def page_of(partial: PartialResponse, key: str) -> str:
+    """The page of the partial's version that asks ``key``."""
+    flow = version_flow(partial.version_id)
+    return next(page.id for page in flow.pages if key in page.keys)

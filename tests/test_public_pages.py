@@ -1,0 +1,127 @@
+"""A form with pages, as a browser without JavaScript fills it in: one page per request,
+Back, errors on a page, the final submit, and clients that try to skip pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.public_helpers import fetch_submissions
+from tests.public_helpers import field_value
+from tests.public_helpers import make_form
+from tests.public_helpers import page_token
+from tests.public_helpers import parse_page
+
+MEMBER = {"field": "member", "op": "is", "value": "yes"}
+FIELDS = [
+    {"key": "about", "type": "page", "label": "About you"},
+    {"key": "name", "type": "short_text", "label": "Name", "required": True},
+    {"key": "member", "type": "single_choice", "label": "Member?", "required": True,
+     "rules": {"choices": ["yes", "no"]},},
+    {"key": "number", "type": "short_text", "label": "Membership number", "required": True,
+     "show_if": MEMBER},
+    {"key": "join", "type": "page", "label": "Joining", "help": "Tell us why.",
+     "show_if": {"not": MEMBER}},
+    {"key": "why", "type": "long_text", "label": "Why join?", "required": True},
+    {"key": "last", "type": "page", "label": "Last words"},
+    {"key": "comment", "type": "long_text", "label": "Anything else?"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def slug(app):
+    return make_form(app, FIELDS, title="Club", slug="club", submit_label="Send it")
+
+
+def post_page(client, response, page, **answers):
+    data = {"_token": page_token(response), "_page": page, **answers}
+    return client.post("/f/club", data=data)
+
+
+def test_a_respondent_goes_page_by_page_back_and_forth_and_sends_once(app, client, slug):
+    first = client.get("/f/club")
+    page = parse_page(first)
+    assert "Page 1 of up to 3" in page.text
+    assert "About you" in page.text and "Why join?" not in page.text
+    assert page.find("input", name="_page").attrs["value"] == "about"
+    assert page.find("button", value="back") is None
+    assert "Continue" in page.find("button").text
+
+    missing = post_page(client, first, "about", member="no")
+    assert missing.status_code == 422
+    again = parse_page(missing)
+    assert "There is a problem" in again.text and "Name: This field is required." in again.text
+    assert field_value(again, "member") == "no"  # what was given is kept
+
+    to_join = post_page(client, missing, "about", name="Ann", member="no", number="sneaked")
+    assert to_join.status_code == 303
+    assert to_join.headers["Location"] == "/f/club/p/join"
+    join = client.get("/f/club/p/join")
+    page = parse_page(join)
+    assert "Page 2 of up to 3" in page.text and "Tell us why." in page.text
+    assert page.find("button", value="back") is not None
+
+    back = post_page(client, join, "join", _action="back", why="To meet people")
+    assert back.headers["Location"] == "/f/club/p/about"
+    about = client.get("/f/club/p/about")
+    assert field_value(parse_page(about), "name") == "Ann"
+
+    forward = post_page(client, about, "about", name="Ann", member="no")
+    assert forward.headers["Location"] == "/f/club/p/join"
+    join = client.get("/f/club/p/join")
+    assert field_value(parse_page(join), "why") == "To meet people"  # kept by Back
+    last = client.get(post_page(client, join, "join", why="To meet people").headers["Location"])
+    page = parse_page(last)
+    assert "Page 3 of up to 3" in page.text
+    assert "Send it" in page.find("button").text
+
+    sent = post_page(client, last, "last", comment="See you")
+    assert sent.status_code == 303
+    assert sent.headers["Location"] == "/f/club/thanks"
+    (row,) = fetch_submissions(app, slug)
+    assert row.answers == {
+        "name": "Ann", "member": "no", "why": "To meet people", "comment": "See you",
+    }  # fmt: skip
+    assert row.meta["path"] == ["about", "join", "last"]
+    assert row.version_id is not None
+
+    repeated = post_page(client, last, "last", comment="See you")  # a double click
+    assert repeated.headers["Location"] == "/f/club/thanks"
+    assert len(fetch_submissions(app, slug)) == 1
+
+
+def test_a_member_skips_the_joining_page_and_its_answer_is_never_stored(app, client, slug):
+    first = client.get("/f/club")
+    to_last = post_page(client, first, "about", name="Bo", member="yes", number="42")
+    assert to_last.headers["Location"] == "/f/club/p/last"
+    assert client.get("/f/club/p/join").headers["Location"] == "/f/club"  # not on the path
+    last = client.get("/f/club/p/last")
+    skipped = post_page(client, last, "join", why="sneaked in")
+    assert skipped.status_code == 409
+    assert "comes later in the form" in skipped.get_data(as_text=True)
+
+    post_page(client, last, "last", comment="")
+    (row,) = fetch_submissions(app, slug)
+    assert row.answers == {"name": "Bo", "member": "yes", "number": "42", "comment": None}
+    assert row.meta["path"] == ["about", "last"]
+
+
+def test_a_later_page_cannot_be_posted_without_the_earlier_ones(app, client, slug):
+    first = client.get("/f/club")
+    response = post_page(client, first, "last", comment="Hello")
+    assert response.status_code == 409
+    assert "Start again from the first page" in response.get_data(as_text=True)
+    json_response = client.post(
+        "/f/club",
+        data={"_page": "last", "comment": "Hello"},
+        headers={"Accept": "application/json"},
+    )
+    assert json_response.status_code == 409
+    assert json_response.get_json()["errors"][0]["code"] == "PAGE_NOT_REACHED"
+    assert fetch_submissions(app, slug) == []
+
+
+def test_a_page_is_refused_in_the_answers_of_another_browser(app, client, slug):
+    first = client.get("/f/club")
+    post_page(client, first, "about", name="Ann", member="no")
+    other = app.test_client()
+    assert other.get("/f/club/p/join").headers["Location"] == "/f/club"
