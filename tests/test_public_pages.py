@@ -125,3 +125,26 @@ def test_a_page_is_refused_in_the_answers_of_another_browser(app, client, slug):
     post_page(client, first, "about", name="Ann", member="no")
     other = app.test_client()
     assert other.get("/f/club/p/join").headers["Location"] == "/f/club"
+
+
+def test_a_same_page_condition_is_explained_and_an_earlier_page_one_decided(app, client):
+    fields = [
+        {"key": "one", "type": "page", "label": "One"},
+        {"key": "member", "type": "single_choice", "label": "Member?",
+         "rules": {"choices": [{"value": "yes", "label": "Yes"}, "no"]}},
+        {"key": "number", "type": "short_text", "label": "Number", "show_if": MEMBER},
+        {"key": "two", "type": "page", "label": "Two"},
+        {"key": "card", "type": "short_text", "label": "Card colour", "show_if": MEMBER},
+        {"key": "note", "type": "short_text", "label": "Note"},
+    ]  # fmt: skip
+    make_form(app, fields, slug="club")
+    first = client.get("/f/club")
+    hint = parse_page(first).find("div", data_field="number")
+    assert "Only if “Member?” is “Yes”." in hint.text
+    assert hint.attrs["data-show-if"] == '{"field": "member", "op": "is", "value": "yes"}'
+
+    post_page(client, first, "one", member="no")
+    page = parse_page(client.get("/f/club/p/two"))
+    assert page.find("div", data_field="card") is None  # decided by page one's answer
+    assert page.find("div", data_field="note") is not None
+    assert "Only if" not in page.text

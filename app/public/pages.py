@@ -19,8 +19,13 @@ from wtforms import Form as WTForm
 
 from app.extensions import db
 from app.fields import FieldError
+from app.fields import FieldSpec
 from app.fields import needs_multipart
 from app.fields import prefill_data
+from app.flow.conditions import evaluate
+from app.flow.conditions import referenced_fields
+from app.flow.describe import describe
+from app.flow.pages import Flow
 from app.models import Form
 from app.models import FormVersion
 from app.services.submissions import specs_for
@@ -130,9 +135,13 @@ def _render(form, version, embedded, action, query, bound, errors, page) -> str:
     specs = specs_for(version)
     flow = version.flow
     flow_page = flow.page(page.page_id) if page else None
+    by_key = {spec.key: spec for spec in specs}
     if flow_page is not None:
         keys = set(flow_page.keys)
-        specs = tuple(spec for spec in specs if spec.key in keys)
+        earlier = flow.walk((page and page.data) or {}, stop_at=flow_page.id).answers
+        specs = tuple(
+            spec for spec in specs if spec.key in keys and _may_show(flow, spec, keys, earlier)
+        )
     if bound is None:
         form_class = (
             page_form_class(version.id, page.page_id) if page else version_form_class(version.id)
@@ -157,7 +166,19 @@ def _render(form, version, embedded, action, query, bound, errors, page) -> str:
         preview=False,
         page=page,
         flow_page=flow_page,
+        conditions={
+            spec.key: describe(spec.show_if, by_key, flow.named) for spec in specs if spec.show_if
+        },
     )
+
+
+def _may_show(flow: Flow, spec: FieldSpec, page_keys: set[str], earlier: dict[str, Any]) -> bool:
+    """Whether a page's question may be shown: a condition on earlier pages' answers is decided
+    now; one on this page's answers is left to the respondent (and checked on the server)."""
+    condition = flow.field_conditions.get(spec.key)
+    if condition is None or referenced_fields(condition, flow.named) & page_keys:
+        return True
+    return evaluate(condition, earlier, flow.named)
 
 
 def clear_cache() -> None:
