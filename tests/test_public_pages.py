@@ -3,8 +3,15 @@ Back, errors on a page, the final submit, and clients that try to skip pages."""
 
 from __future__ import annotations
 
-import pytest
+import hashlib
 
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Delivery
+from app.models import Form
+from app.models import PartialResponse
 from tests.public_helpers import fetch_submissions
 from tests.public_helpers import field_value
 from tests.public_helpers import make_form
@@ -148,3 +155,79 @@ def test_a_same_page_condition_is_explained_and_an_earlier_page_one_decided(app,
     assert page.find("div", data_field="card") is None  # decided by page one's answer
     assert page.find("div", data_field="note") is not None
     assert "Only if" not in page.text
+
+
+def allow_saving(app, slug, **settings):
+    with app.app_context():
+        form = db.session.scalar(select(Form).where(Form.slug == slug))
+        form.allow_saving = True
+        for name, value in settings.items():
+            setattr(form, name, value)
+        db.session.commit()
+
+
+def fetch_partials(app):
+    with app.app_context():
+        return list(db.session.scalars(select(PartialResponse)))
+
+
+def saved_link(response) -> str:
+    return parse_page(response).find("input", id="resume-link").attrs["value"]
+
+
+def test_saved_answers_resume_from_the_link_in_another_browser(app, client, slug):
+    allow_saving(app, slug, resume_days=10)
+    first = client.get("/f/club")
+    assert parse_page(first).find("button", value="save") is not None
+    saved = post_page(client, first, "about", name="Ann", member="no", _action="save")
+    assert saved.status_code == 200
+    link = saved_link(saved)
+    assert link.startswith("http://127.0.0.1:5000/f/club/resume/")  # BASE_URL
+    assert saved.headers["Referrer-Policy"] == "no-referrer"
+    token = link.rsplit("/", 1)[1]
+    (partial,) = fetch_partials(app)
+    assert partial.resume_token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str(partial.answers) and partial.answers["name"] == "Ann"
+    assert 9 < (partial.expires_at - partial.updated_at).days <= 10
+
+    other = app.test_client()
+    resumed = other.get(link.removeprefix("http://127.0.0.1:5000"))
+    assert resumed.status_code == 303
+    assert resumed.headers["Location"] == "/f/club/p/about"
+    about = other.get("/f/club/p/about")
+    assert field_value(parse_page(about), "name") == "Ann"
+    assert client.get("/f/club/p/about").headers["Location"] == "/f/club"  # the old cookie
+    join = other.get(post_page(other, about, "about", name="Ann", member="no").headers["Location"])
+    last = other.get(post_page(other, join, "join", why="Friends").headers["Location"])
+    post_page(other, last, "last", comment="")
+    (row,) = fetch_submissions(app, slug)
+    assert row.answers["why"] == "Friends"
+    assert fetch_partials(app) == []  # the answers became the submission
+    gone = other.get(link.removeprefix("http://127.0.0.1:5000"))
+    assert gone.status_code == 409
+    assert "expired, or the answers it kept were sent already" in gone.get_data(as_text=True)
+
+
+def test_the_resume_link_is_emailed_to_the_respondents_own_address(app, client):
+    fields = [
+        {"key": "email", "type": "email", "label": "Email"},
+        {"key": "story", "type": "long_text", "label": "Your story"},
+    ]
+    make_form(app, fields, slug="club", title="Stories")
+    allow_saving(app, "club")
+    first = client.get("/f/club")
+    assert parse_page(first).find("input", name="_page").attrs["value"] == "page-1"
+    saved = post_page(client, first, "page-1", email="ann@example.org", _action="save")
+    page = parse_page(saved)
+    assert "Email the link to ann@example.org" in page.text
+    token = page.find("input", name="resume").attrs["value"]
+
+    emailed = client.post("/f/club/resume/email", data={"resume": token})
+    assert "We have emailed the link to ann@example.org." in parse_page(emailed).text
+    with app.app_context():
+        (delivery,) = db.session.scalars(select(Delivery).where(Delivery.event == "resume_link"))
+        assert delivery.payload["to"] == "ann@example.org"
+        assert delivery.payload["subject"] == "Finish “Stories” later"
+        assert f"http://127.0.0.1:5000/f/club/resume/{token}" in delivery.payload["text"]
+    forged = client.post("/f/club/resume/email", data={"resume": "not-a-token"})
+    assert forged.status_code == 409

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Response
 from flask import current_app
 from flask import redirect
+from flask import render_template
 from flask import request
 from flask import url_for
 from werkzeug.datastructures import MultiDict
@@ -14,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from app.exceptions import PageNotReached
 from app.exceptions import SubmissionInvalid
 from app.extensions import db
+from app.links import external_url
 from app.models import Form
 from app.models import PartialResponse
 from app.public import bp
@@ -21,6 +23,7 @@ from app.public import responses
 from app.public.cache import form_or_404
 from app.public.pages import PageView
 from app.public.pages import render_form_page
+from app.services.accounts import throttle
 from app.services.submissions import SubmissionContext
 from app.services.submissions import paging
 from app.services.submissions.accepting import find_accepted
@@ -33,7 +36,9 @@ def partial_of_request(form: Form) -> PartialResponse | None:
     return paging.find_partial(form, request.cookies.get(PARTIAL_COOKIE.format(id=form.id)))
 
 
-def page_view(partial: PartialResponse, page_id: str, *, with_answers: bool = True) -> PageView:
+def page_view(
+    form: Form, partial: PartialResponse, page_id: str, *, with_answers: bool = True
+) -> PageView:
     flow = version_flow(partial.version_id)
     number = partial.path.index(page_id) + 1
     return PageView(
@@ -43,6 +48,7 @@ def page_view(partial: PartialResponse, page_id: str, *, with_answers: bool = Tr
         len(flow.pages),
         back=number > 1,
         branches=flow.branches,
+        can_save=form.allow_saving,
         data=dict(partial.answers) if with_answers else None,
     )
 
@@ -71,13 +77,16 @@ def submit_page(
                 "Start again from the first page."
             )
         partial, token = paging.start_partial(form, context)
-    going_back = data.get("_action") == "back"
+    action = data.get("_action") if data.get("_action") in ("back", "save") else "continue"
     try:
-        step = paging.answer_page(
-            form, partial, page_id, data, files, context, going_back=going_back
-        )
+        step = paging.answer_page(form, partial, page_id, data, files, context, action=action)
     except SubmissionInvalid as error:
         return _with_cookie(form, partial, token, _invalid_page(form, partial, error, embedded))
+    if action == "save":
+        resume_token = paging.save_for_later(form, partial)
+        return _with_cookie(
+            form, partial, token, _saved_page(form, partial, resume_token, embedded)
+        )
     if step.accepted is not None:
         response = responses.accepted(form, step.accepted, embedded)
         response.delete_cookie(PARTIAL_COOKIE.format(id=form.id), path=f"/f/{form.slug}")
@@ -93,7 +102,7 @@ def _invalid_page(
     db.session.commit()  # a new respondent's answers are kept from their first page on
     page_id = paging.page_of(partial, error.errors[0].key) if error.form is None else None
     page_id = page_id or request.form.get("_page", "")
-    view = page_view(partial, page_id, with_answers=error.form is None)
+    view = page_view(form, partial, page_id, with_answers=error.form is None)
     html = render_form_page(
         form,
         embedded=embedded,
@@ -136,6 +145,55 @@ def show_page(slug: str, page_id: str):
     if partial is None or page_id not in partial.path:
         endpoint = "public.show_embedded_form" if embedded else "public.show_form"
         return redirect(url_for(endpoint, slug=form.slug), 303)
-    view = page_view(partial, page_id)
+    view = page_view(form, partial, page_id)
     html = render_form_page(form, embedded=embedded, action=_action(form, embedded), page=view)
     return responses.page(form, html, 200, embedded)
+
+
+def resume_url(form: Form, resume_token: str) -> str:
+    return external_url("public.resume", slug=form.slug, token=resume_token)
+
+
+def _saved_page(
+    form: Form,
+    partial: PartialResponse,
+    resume_token: str,
+    embedded: bool,
+    *,
+    emailed_to: str | None = None,
+) -> Response:
+    html = render_template(
+        "public/saved.html",
+        title=form.title,
+        link=resume_url(form, resume_token),
+        expires_at=partial.expires_at,
+        resume_token=resume_token,
+        email_to=paging.resume_address(partial),
+        email_action=url_for("public.email_resume_link", slug=form.slug),
+        emailed_to=emailed_to,
+        embedded=embedded,
+    )
+    response = responses.page(form, html, 200, embedded)
+    response.headers["Referrer-Policy"] = "no-referrer"  # the page holds the link's secret
+    return response
+
+
+@bp.get("/f/<slug>/resume/<token>")
+def resume(slug: str, token: str):
+    """A resume link: the answers it keeps become this browser's, at the page reached."""
+    form = form_or_404(slug)
+    partial, browser_token = paging.resume(form, token)
+    response = redirect(page_url(form, partial.path[-1], False), 303)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return _with_cookie(form, partial, browser_token, response)
+
+
+@bp.post("/f/<slug>/resume/email")
+def email_resume_link(slug: str):
+    """Email the resume link to the respondent's own email answer."""
+    form = form_or_404(slug)
+    throttle.ensure_submission_allowed(request.remote_addr or "", form.slug)
+    resume_token = request.form.get("resume", "")
+    partial = paging.partial_for_resume(form, resume_token)
+    address = paging.email_resume_link(form, partial, resume_url(form, resume_token))
+    return _saved_page(form, partial, resume_token, False, emailed_to=address)

@@ -80,6 +80,7 @@ class PageView:
     total: int  # the form's pages: the most a path can show
     back: bool  # whether a Back button leads to an earlier page
     branches: bool  # whether answers may skip pages, so the total is at most
+    can_save: bool = False  # whether the respondent may save to finish later
     data: dict[str, Any] | None = None  # the answers given before, to show again
 
 
@@ -103,7 +104,11 @@ def render_form_page(
         and not (query and _prefills(version_id, query))
         and not (page and page.data)
     )
-    place = (page.page_id, page.number, page.total, page.back, page.branches) if page else None
+    place = (
+        (page.page_id, page.number, page.total, page.back, page.branches, page.can_save)
+        if page
+        else None
+    )
     key = (version_id, form.id, form.updated_at, embedded, action, place)
     html = _cache.get(key) if plain else None
     if html is None:
@@ -119,12 +124,14 @@ def page_version_id(form: Form, page: PageView | None) -> int:
 
 
 def first_page(form: Form) -> PageView | None:
-    """The first page of a form with pages; None for a form of one page."""
+    """The first page of a form with pages, or of one that keeps answers to finish later
+    (page by page, even if it has one); None for any other form."""
     version_id = form.published_version_id
     flow = version_flow(version_id)
-    if not flow.is_multi_page:
+    if not (flow.is_multi_page or form.allow_saving):
         return None
-    return PageView(version_id, flow.pages[0].id, 1, len(flow.pages), False, flow.branches)
+    first = flow.pages[0].id
+    return PageView(version_id, first, 1, len(flow.pages), False, flow.branches, form.allow_saving)
 
 
 def _prefills(version_id: int, query: MultiDict) -> bool:

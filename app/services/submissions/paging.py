@@ -15,13 +15,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from typing import Literal
 
+from flask import render_template
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.exceptions import FormUnavailable
 from app.exceptions import PageNotReached
 from app.exceptions import SubmissionInvalid
+from app.exceptions import ValidationFailed
 from app.extensions import db
 from app.fields import FieldError
 from app.fields import UploadedFile
@@ -29,10 +32,14 @@ from app.fields import get_field_type
 from app.flow.conditions import is_empty
 from app.flow.pages import SUBMIT
 from app.models import Availability
+from app.models import DeliveryKind
+from app.models import DeliveryTrigger
 from app.models import Form
 from app.models import PartialResponse
 from app.models import SpamReason
 from app.models.types import utcnow
+from app.services.delivery import outbox
+from app.services.delivery.mail import email_payload
 from app.services.submissions import storage
 from app.services.submissions.accepting import Accepted
 from app.services.submissions.accepting import check_can_submit
@@ -48,6 +55,9 @@ from app.services.submissions.versions import version_specs
 
 # Without "save and resume", a respondent's answers wait this long between two pages.
 UNSAVED_DAYS = 7
+
+
+Action = Literal["continue", "back", "save"]
 
 
 @dataclass(frozen=True)
@@ -110,10 +120,11 @@ def answer_page(
     files: MultiDict,
     context: SubmissionContext,
     *,
-    going_back: bool = False,
+    action: Action = "continue",
 ) -> Step:
     """Judge the answers to one page and say where they lead; the last page's lead to the
-    final submit. Going back keeps the page's valid answers and judges nothing."""
+    final submit. Going back, or saving to go on later, keeps the page's valid answers and
+    requires nothing."""
     if page_id not in partial.path:
         raise PageNotReached("This page comes later in the form. Start from its first page.")
     check_can_submit(form, context)
@@ -125,13 +136,16 @@ def answer_page(
     page_keys = set(flow.page(page_id).keys)
     specs = [spec for spec in version_specs(partial.version_id) if spec.key in page_keys]
     judged = judge(bound, specs, flow, earlier=partial.answers)
-    if judged.errors and not going_back:
+    if judged.errors and action == "continue":
         raise SubmissionInvalid(judged.errors, bound)
     _keep_page_answers(form, partial, page_keys, judged.answers)
     position = partial.path.index(page_id)
-    if going_back:
+    if action == "back":
         partial.path = partial.path[: max(position, 1)]
         return _saved(partial, Step(next_page=partial.path[-1]))
+    if action == "save":
+        partial.path = partial.path[: position + 1]
+        return _saved(partial, Step(next_page=page_id))
     walk = judged.walk
     index = walk.path.index(page_id) if page_id in walk.path else len(walk.path) - 1
     next_page = walk.path[index + 1] if index + 1 < len(walk.path) else SUBMIT
@@ -198,3 +212,76 @@ def page_of(partial: PartialResponse, key: str) -> str:
     """The page of the partial's version that asks ``key``."""
     flow = version_flow(partial.version_id)
     return next(page.id for page in flow.pages if key in page.keys)
+
+
+# --- save and resume ------------------------------------------------------------------------
+
+
+def save_for_later(form: Form, partial: PartialResponse) -> str:
+    """A new resume link's token for the partial (an earlier link stops working), valid for
+    the form's resume period from now. Shown once: only its hash is kept."""
+    if not form.allow_saving:
+        raise PageNotReached("This form does not keep answers to finish later.")
+    token = secrets.token_urlsafe(32)
+    partial.resume_token_hash = token_hash(token)
+    partial.expires_at = utcnow() + timedelta(days=form.resume_days)
+    db.session.commit()
+    return token
+
+
+def partial_for_resume(form: Form, resume_token: str) -> PartialResponse:
+    query = select(PartialResponse).where(
+        PartialResponse.resume_token_hash == token_hash(resume_token),
+        PartialResponse.form_id == form.id,
+        PartialResponse.expires_at > utcnow(),
+    )
+    partial = db.session.scalar(query)
+    if partial is None:
+        raise PageNotReached(
+            "This link has expired, or the answers it kept were sent already. Start the form "
+            "again from its first page."
+        )
+    return partial
+
+
+def resume(form: Form, resume_token: str) -> tuple[PartialResponse, str]:
+    """The partial a resume link keeps, now this browser's (in any browser: the link is the
+    key); the token for the browser's cookie."""
+    partial = partial_for_resume(form, resume_token)
+    browser_token = secrets.token_urlsafe(32)
+    partial.browser_token_hash = token_hash(browser_token)
+    partial.updated_at = utcnow()
+    db.session.commit()
+    return partial, browser_token
+
+
+def resume_address(partial: PartialResponse) -> str | None:
+    """Where a resume link may be emailed: the first answer to an email question so far."""
+    for spec in version_specs(partial.version_id):
+        if spec.type == "email" and partial.answers.get(spec.key):
+            return partial.answers[spec.key]
+    return None
+
+
+def email_resume_link(form: Form, partial: PartialResponse, link: str) -> str:
+    """Queue an email with the resume link to the respondent's own email answer."""
+    address = resume_address(partial)
+    if address is None:
+        raise ValidationFailed("Answer the form's email question first, then ask again.")
+    context = {"form_title": form.title, "link": link, "days": form.resume_days}
+    payload = email_payload(
+        address,
+        f"Finish “{form.title}” later",
+        render_template("email/resume_link.txt", **context),
+        render_template("email/resume_link.html", **context),
+    )
+    payload["sensitive"] = True  # holds the link to the answers: emptied once settled
+    outbox.queue(
+        DeliveryKind.EMAIL,
+        payload,
+        event="resume_link",
+        trigger=DeliveryTrigger.SYSTEM,
+        form_id=form.id,
+    )
+    db.session.commit()
+    return address
