@@ -4,6 +4,8 @@ Back, errors on a page, the final submit, and clients that try to skip pages."""
 from __future__ import annotations
 
 import hashlib
+import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,11 +14,15 @@ from app.extensions import db
 from app.models import Delivery
 from app.models import Form
 from app.models import PartialResponse
+from app.models.types import utcnow
+from app.services.delivery.worker import Worker
+from tests.public_helpers import fetch_files
 from tests.public_helpers import fetch_submissions
 from tests.public_helpers import field_value
 from tests.public_helpers import make_form
 from tests.public_helpers import page_token
 from tests.public_helpers import parse_page
+from tests.public_helpers import png_bytes
 
 MEMBER = {"field": "member", "op": "is", "value": "yes"}
 FIELDS = [
@@ -231,3 +237,35 @@ def test_the_resume_link_is_emailed_to_the_respondents_own_address(app, client):
         assert f"http://127.0.0.1:5000/f/club/resume/{token}" in delivery.payload["text"]
     forged = client.post("/f/club/resume/email", data={"resume": "not-a-token"})
     assert forged.status_code == 409
+
+
+def test_the_worker_purges_expired_partial_responses_and_their_files(app, client):
+    fields = [
+        {"key": "one", "type": "page", "label": "One"},
+        {"key": "photo", "type": "file", "label": "Photo"},
+        {"key": "two", "type": "page", "label": "Two"},
+        {"key": "note", "type": "short_text", "label": "Note"},
+    ]
+    make_form(app, fields, slug="club")
+    first = client.get("/f/club")
+    data = {
+        "_token": page_token(first),
+        "_page": "one",
+        "photo": (io.BytesIO(png_bytes()), "me.png"),
+    }
+    assert client.post("/f/club", data=data).headers["Location"] == "/f/club/p/two"
+    (partial,) = fetch_partials(app)
+    assert partial.answers["photo"]["name"] == "me.png"
+    assert len(fetch_files(app, "club")) == 1
+    other = app.test_client()
+    post_page(other, other.get("/f/club"), "one")  # a second respondent, not yet expired
+
+    with app.app_context():
+        expiring = db.session.get(PartialResponse, partial.id)
+        expiring.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    Worker(app).run_once()
+
+    assert [row.answers for row in fetch_partials(app)] == [{"photo": None}]
+    assert fetch_files(app, "club") == []
+    assert client.get("/f/club/p/two").headers["Location"] == "/f/club"

@@ -24,6 +24,7 @@ from app.services.delivery import webhooks
 from app.services.delivery.outbox import ClaimedDelivery
 from app.services.delivery.transport import SendResult
 from app.services.inbox import rollups
+from app.services.submissions import paging
 from app.services.submissions import search
 
 log = logging.getLogger("formyard.worker")
@@ -144,6 +145,9 @@ class Worker:
             removed = outbox.purge_finished(now)
             if removed:
                 log.info("removed %s deliveries settled over 30 days ago", removed)
+            expired = paging.purge_expired(now)
+            if expired:
+                log.info("removed %s partial responses past their expiry", expired)
             self.next_purge_at = now + PURGE_EVERY
 
     def _catch_up_now_and_then(self) -> None:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from datetime import timedelta
 from typing import Any
 from typing import Literal
 
 from flask import render_template
+from sqlalchemy import delete
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -29,6 +31,7 @@ from app.extensions import db
 from app.fields import FieldError
 from app.fields import UploadedFile
 from app.fields import get_field_type
+from app.fields.upload import is_file_reference
 from app.flow.conditions import is_empty
 from app.flow.pages import SUBMIT
 from app.models import Availability
@@ -37,6 +40,7 @@ from app.models import DeliveryTrigger
 from app.models import Form
 from app.models import PartialResponse
 from app.models import SpamReason
+from app.models import StoredFile
 from app.models.types import utcnow
 from app.services.delivery import outbox
 from app.services.delivery.mail import email_payload
@@ -285,3 +289,28 @@ def email_resume_link(form: Form, partial: PartialResponse, link: str) -> str:
     )
     db.session.commit()
     return address
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete the partial responses past their expiry, and the files uploaded to them that no
+    submission took; returns how many partials. Run by the worker now and then."""
+    now = now or utcnow()
+    expired = list(
+        db.session.scalars(select(PartialResponse).where(PartialResponse.expires_at <= now))
+    )
+    file_ids = [
+        value["file_id"]
+        for partial in expired
+        for value in partial.answers.values()
+        if is_file_reference(value)
+    ]
+    if file_ids:
+        db.session.execute(
+            delete(StoredFile).where(
+                StoredFile.id.in_(file_ids), StoredFile.submission_id.is_(None)
+            )
+        )
+    for partial in expired:
+        db.session.delete(partial)
+    db.session.commit()
+    return len(expired)
