@@ -4,7 +4,10 @@ is held to as well (tests/flow/cases.json), and the publish checks of pages and 
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import shutil
+import subprocess
 
 import pytest
 
@@ -17,6 +20,7 @@ from app.flow.pages import Flow
 from app.flow.pages import pages_of_draft
 from app.flow.pages import questions_of_draft
 
+PROJECT_DIR = pathlib.Path(__file__).resolve().parents[1]
 CASES = json.loads((pathlib.Path(__file__).parent / "flow" / "cases.json").read_text())
 OPERATOR_CASES = [
     pytest.param(group["condition"], case["answers"], case["holds"], id=f"{group['kind']}-{index}")
@@ -286,3 +290,26 @@ def test_a_page_break_refuses_rules_of_the_wrong_shape_when_saved(rules, path, w
         parse_field_specs([{"key": "p1", "type": "page", "label": "One", "rules": rules}])
     assert refused.value.field == f"fields[0].rules.{path}"
     assert words in refused.value.message
+
+
+def test_the_browser_flow_gives_the_case_file_answers_too():
+    node = shutil.which("node")
+    if node is None:
+        message = "node is not installed, so the browser's flow logic is not tested"
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message} but REQUIRE_SERVICES=1")
+        pytest.skip(message)
+    # Every test file of tests/flow/ by name: after --test, Node 21 and later take files or
+    # globs, no longer a folder.
+    found = (PROJECT_DIR / "tests" / "flow").glob("*.test.mjs")
+    files = sorted(path.relative_to(PROJECT_DIR).as_posix() for path in found)
+    assert files
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=spec", *files],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"node --test {' '.join(files)} failed:\n{output}"
