@@ -76,6 +76,22 @@ def draft_items(schema):
     return items
 
 
+@pytest.mark.parametrize("goto", ["p1", "p2", "nowhere"])
+def test_a_walk_never_loops_on_an_unchecked_route(goto):
+    schema = {
+        "fields": [{"key": "a", "type": "short_text"}, {"key": "b", "type": "short_text"}],
+        "pages": [{"id": "p1", "fields": ["a"]}, {"id": "p2", "fields": ["b"], "default": goto}],
+    }
+    with pytest.raises(ValueError, match="not forward"):
+        Flow.from_schema(schema).walk({})
+
+
+@pytest.mark.parametrize("day", ["2024-13-01", "2024-02-30", "\u0662\u0660\u0662\u0664-\u0660\u0661-\u0660\u0661", "2024-1-1"])
+def test_a_date_in_a_condition_is_a_real_iso_date(day):
+    condition = {"field": "when", "op": "before", "value": day}
+    assert "YYYY-MM-DD" in problems_of(with_show_if("last", condition))[0][1]
+
+
 def test_every_flow_in_the_case_file_passes_the_publish_checks_and_keeps_its_pages():
     for flow in CASES["flows"]:
         specs = parse_field_specs(draft_items(flow["schema"]))

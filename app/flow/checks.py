@@ -11,6 +11,7 @@ import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from app.fields import FieldSpec
@@ -25,8 +26,8 @@ from app.flow.pages import PAGE_BREAK
 from app.flow.pages import SUBMIT
 
 CONDITION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
-DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-CLOCK = re.compile(r"\d{2}:\d{2}")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 MAX_PAGES = 100
 MAX_ROUTES = 20
 MAX_CONDITIONS = 100
@@ -156,7 +157,13 @@ def _choice_problem(shape: ValueShape, value: Any, spec: FieldSpec) -> str | Non
 
 
 def _is_day(value: Any) -> bool:
-    return isinstance(value, str) and bool(DAY.fullmatch(value))
+    if not isinstance(value, str) or not DAY.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_clock(value: Any) -> bool:

@@ -97,10 +97,12 @@ def _values(value: Any) -> list[Any]:
 Test = Callable[[Any, Any], bool]
 POSITIVE: dict[str, Test] = {
     "empty": lambda answer, _value: is_empty(answer),
-    "equals": lambda answer, value: answer != "" and _text(answer) == _text(value),
-    "contains": lambda answer, value: _text(value) in _text(answer) and _text(answer) != "",
-    "starts_with": lambda answer, value: _text(answer).startswith(_text(value)) and answer != "",
-    "ends_with": lambda answer, value: _text(answer).endswith(_text(value)) and answer != "",
+    "equals": lambda answer, value: _text(answer) != "" and _text(answer) == _text(value),
+    "contains": lambda answer, value: _text(answer) != "" and _text(value) in _text(answer),
+    "starts_with": lambda answer, value: (
+        _text(answer) != "" and _text(answer).startswith(_text(value))
+    ),
+    "ends_with": lambda answer, value: _text(answer) != "" and _text(answer).endswith(_text(value)),
     "eq": lambda answer, value: _number(answer) is not None and answer == value,
     "lt": lambda answer, value: (
         _number(answer) is not None and _ordered(answer, value) and answer < value

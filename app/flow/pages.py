@@ -151,8 +151,18 @@ class Flow:
             target = self.next_page_id(page, kept)
             if target == SUBMIT:
                 break
-            index = self.index_of(target) if target is not None else index + 1
+            index = self._forward_index(index, target)
         return Walk(tuple(path), frozenset(visible), kept, complete=True)
+
+    def _forward_index(self, index: int, target: str | None) -> int:
+        """The index of the page a route leads to; only forward, as publishing checks, so
+        that an unchecked draft's loop cannot hang a walk."""
+        if target is None:
+            return index + 1
+        found = next((at for at, page in enumerate(self.pages) if page.id == target), None)
+        if found is None or found <= index:
+            raise ValueError(f"page {self.pages[index].id!r} leads to {target!r}, not forward")
+        return found
 
     def _show_fields(
         self, page: Page, answers: Mapping[str, Any], kept: dict[str, Any], visible: set[str]

@@ -73,10 +73,10 @@ const includes = (list, item) => list.some((each) => same(each, item));
 
 const POSITIVE = {
   empty: (answer) => isEmpty(answer),
-  equals: (answer, value) => answer !== "" && text(answer) === text(value),
-  contains: (answer, value) => text(answer).includes(text(value)) && text(answer) !== "",
-  starts_with: (answer, value) => text(answer).startsWith(text(value)) && answer !== "",
-  ends_with: (answer, value) => text(answer).endsWith(text(value)) && answer !== "",
+  equals: (answer, value) => text(answer) !== "" && text(answer) === text(value),
+  contains: (answer, value) => text(answer) !== "" && text(answer).includes(text(value)),
+  starts_with: (answer, value) => text(answer) !== "" && text(answer).startsWith(text(value)),
+  ends_with: (answer, value) => text(answer) !== "" && text(answer).endsWith(text(value)),
   eq: (answer, value) => isNumber(answer) && same(answer, value),
   lt: (answer, value) => isNumber(answer) && ordered(answer, value) && answer < value,
   lte: (answer, value) => isNumber(answer) && ordered(answer, value) && answer <= value,
