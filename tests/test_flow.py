@@ -86,7 +86,10 @@ def test_a_walk_never_loops_on_an_unchecked_route(goto):
         Flow.from_schema(schema).walk({})
 
 
-@pytest.mark.parametrize("day", ["2024-13-01", "2024-02-30", "\u0662\u0660\u0662\u0664-\u0660\u0661-\u0660\u0661", "2024-1-1"])
+@pytest.mark.parametrize(
+    "day",
+    ["2024-13-01", "2024-02-30", "\u0662\u0660\u0662\u0664-\u0660\u0661-\u0660\u0661", "2024-1-1"],
+)
 def test_a_date_in_a_condition_is_a_real_iso_date(day):
     condition = {"field": "when", "op": "before", "value": day}
     assert "YYYY-MM-DD" in problems_of(with_show_if("last", condition))[0][1]
