@@ -17,7 +17,11 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.exceptions import SecurityError
+from werkzeug.exceptions import default_exceptions
 
+from app.exceptions import DomainError
+from app.exceptions import NotAllowed
+from app.exceptions import NotFound
 from app.extensions import db
 
 ERROR_PAGES = {400, 403, 404, 405, 413, 422, 429, 500}
@@ -54,6 +58,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(InternalServerError, handle_server_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(PoolTimeoutError, handle_database_unavailable)
+    # The API and the public pages answer these in their own shape, by their blueprint's handlers.
+    app.register_error_handler(NotFound, handle_refusal)
+    app.register_error_handler(NotAllowed, handle_refusal)
 
 
 def wants_json() -> bool:
@@ -92,6 +99,12 @@ def handle_http_error(error: HTTPException):
         status,
         headers,
     )
+
+
+def handle_refusal(error: DomainError):
+    """A service's NotFound or NotAllowed, answered exactly as abort(404) or abort(403) is: the
+    friendly message for the status, not the service's words."""
+    return handle_http_error(default_exceptions[error.status]())
 
 
 def handle_server_error(error: InternalServerError):

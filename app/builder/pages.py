@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask import abort
 from flask import current_app
 from flask import flash
 from flask import jsonify
@@ -26,8 +25,6 @@ from app.builder.forms import input_name_for
 from app.errors import json_error
 from app.errors import wants_json
 from app.exceptions import DomainError
-from app.exceptions import NotAllowed
-from app.exceptions import NotFound
 from app.exceptions import ValidationFailed
 from app.fields import FIELD_TYPES
 from app.fields import FieldSpec
@@ -52,20 +49,13 @@ SNIPPET_INPUTS = {
 
 
 def load_form(form_id: int, action: forms.Action = "edit", *, trashed: bool = False) -> Form:
-    """The form if the signed-in user may ``action`` it; 404 or 403 otherwise."""
-    try:
-        return forms.get_form_for(current_user, form_id, action, trashed=trashed)
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
+    """The form if the signed-in user may ``action`` it; NotFound or NotAllowed otherwise."""
+    return forms.get_form_for(current_user, form_id, action, trashed=trashed)
 
 
 def field_spec_or_404(form: Form, key: str) -> FieldSpec:
-    try:
-        return form.draft_specs[forms.field_index(form, key)]
-    except NotFound:
-        abort(404)
+    """The draft's field ``key``; NotFound, so 404, if the draft has none."""
+    return form.draft_specs[forms.field_index(form, key)]
 
 
 def public_path(form: Form) -> str:

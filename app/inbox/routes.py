@@ -12,13 +12,8 @@ from flask import request
 from flask import stream_with_context
 from flask import url_for
 from flask_login import current_user
-from werkzeug.exceptions import Forbidden
-from werkzeug.exceptions import NotFound as HTTPNotFound
 
-from app.errors import handle_http_error
 from app.exceptions import DomainError
-from app.exceptions import NotAllowed
-from app.exceptions import NotFound
 from app.inbox import bp
 from app.inbox.pages import ACTION_MESSAGES
 from app.inbox.pages import SPAM_REASONS
@@ -46,16 +41,6 @@ from app.views import file_download
 @bp.context_processor
 def inbox_helpers() -> dict:
     return {"local_time": local_time, "can_edit": current_user.can(Role.EDITOR)}
-
-
-@bp.errorhandler(NotFound)
-def not_found(error: NotFound):
-    return handle_http_error(HTTPNotFound())
-
-
-@bp.errorhandler(NotAllowed)
-def not_allowed(error: NotAllowed):
-    return handle_http_error(Forbidden(error.message))
 
 
 @bp.get("/inbox")

@@ -1,4 +1,3 @@
-from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -7,8 +6,6 @@ from flask import url_for
 from flask_login import current_user
 
 from app.exceptions import DomainError
-from app.exceptions import NotAllowed
-from app.exceptions import NotFound
 from app.integrations import bp
 from app.integrations.forms import EditWebhookForm
 from app.integrations.forms import NotificationForm
@@ -23,19 +20,7 @@ from app.views import render_form_page
 
 
 def _form(form_id: int) -> Form:
-    try:
-        return forms.get_form_for(current_user, form_id, "edit")
-    except NotFound:
-        abort(404)
-    except NotAllowed:
-        abort(403)
-
-
-def _endpoint(form: Form, endpoint_id: int) -> WebhookEndpoint:
-    try:
-        return webhooks.get_endpoint(form, endpoint_id)
-    except NotFound:
-        abort(404)
+    return forms.get_form_for(current_user, form_id, "edit")
 
 
 @bp.route("/notifications", methods=["GET", "POST"])
@@ -111,7 +96,7 @@ def _webhooks_page(form: Form, wtform: WebhookForm, status: int):
 @bp.route("/webhooks/<int:endpoint_id>", methods=["GET", "POST"])
 def show_webhook(form_id: int, endpoint_id: int):
     form = _form(form_id)
-    endpoint = _endpoint(form, endpoint_id)
+    endpoint = webhooks.get_endpoint(form, endpoint_id)
     wtform = EditWebhookForm(obj=endpoint, preset=endpoint.preset.value)
     if wtform.validate_on_submit():
         try:
@@ -146,7 +131,7 @@ def _webhook_url(endpoint: WebhookEndpoint) -> str:
 @bp.post("/webhooks/<int:endpoint_id>/test")
 def send_test_event(form_id: int, endpoint_id: int):
     form = _form(form_id)
-    endpoint = _endpoint(form, endpoint_id)
+    endpoint = webhooks.get_endpoint(form, endpoint_id)
     webhooks.queue_test_event(form, endpoint)
     flash("Test event queued. Reload this page in a moment to see how it went.", "success")
     return redirect(_webhook_url(endpoint), 303)
@@ -154,11 +139,8 @@ def send_test_event(form_id: int, endpoint_id: int):
 
 @bp.post("/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver")
 def redeliver(form_id: int, endpoint_id: int, delivery_id: int):
-    endpoint = _endpoint(_form(form_id), endpoint_id)
-    try:
-        copy = webhooks.redeliver(endpoint, delivery_id)
-    except NotFound:
-        abort(404)
+    endpoint = webhooks.get_endpoint(_form(form_id), endpoint_id)
+    copy = webhooks.redeliver(endpoint, delivery_id)
     flash(f"Redelivery queued with the new id {copy.public_id}.", "success")
     return redirect(_webhook_url(endpoint), 303)
 
@@ -166,7 +148,7 @@ def redeliver(form_id: int, endpoint_id: int, delivery_id: int):
 @bp.post("/webhooks/<int:endpoint_id>/secret")
 def rotate_secret(form_id: int, endpoint_id: int):
     form = _form(form_id)
-    endpoint = _endpoint(form, endpoint_id)
+    endpoint = webhooks.get_endpoint(form, endpoint_id)
     secret = webhooks.rotate_secret(endpoint)
     return render_template(
         "integrations/secret.html", record=form, endpoint=endpoint, secret=secret, rotated=True
@@ -176,6 +158,6 @@ def rotate_secret(form_id: int, endpoint_id: int):
 @bp.post("/webhooks/<int:endpoint_id>/delete")
 def delete_webhook(form_id: int, endpoint_id: int):
     form = _form(form_id)
-    webhooks.delete_endpoint(_endpoint(form, endpoint_id))
+    webhooks.delete_endpoint(webhooks.get_endpoint(form, endpoint_id))
     flash("Webhook deleted, with its delivery log.", "success")
     return redirect(url_for("integrations.list_webhooks", form_id=form.id), 303)

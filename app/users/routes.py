@@ -1,4 +1,3 @@
-from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -6,7 +5,6 @@ from flask import url_for
 from flask_login import current_user
 
 from app.exceptions import DomainError
-from app.exceptions import NotFound
 from app.models import User
 from app.services.accounts import account_links
 from app.services.accounts import users
@@ -17,13 +15,6 @@ from app.users.forms import NewUserForm
 from app.users.forms import RoleForm
 from app.views import add_domain_error
 from app.views import render_form_page
-
-
-def _user_or_404(user_id: int) -> User:
-    try:
-        return users.get_user(user_id)
-    except NotFound:
-        abort(404)
 
 
 @bp.get("")
@@ -49,7 +40,7 @@ def new_user():
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id: int):
-    user = _user_or_404(user_id)
+    user = users.get_user(user_id)
     form = RoleForm(role=user.role.value)
     if form.validate_on_submit():
         try:
@@ -64,12 +55,12 @@ def edit_user(user_id: int):
 
 @bp.post("/<int:user_id>/deactivate")
 def deactivate_user(user_id: int):
-    return _set_active(_user_or_404(user_id), active=False)
+    return _set_active(users.get_user(user_id), active=False)
 
 
 @bp.post("/<int:user_id>/activate")
 def activate_user(user_id: int):
-    return _set_active(_user_or_404(user_id), active=True)
+    return _set_active(users.get_user(user_id), active=True)
 
 
 def _set_active(user: User, *, active: bool):
@@ -84,7 +75,7 @@ def _set_active(user: User, *, active: bool):
 
 @bp.post("/<int:user_id>/reset-password")
 def reset_password(user_id: int):
-    user = _user_or_404(user_id)
+    user = users.get_user(user_id)
     password = users.reset_password(user)
     return render_template("users/password_shown.html", user=user, password=password, reset=True)
 
@@ -109,7 +100,7 @@ def invite_user():
 
 @bp.post("/<int:user_id>/invite")
 def resend_invitation(user_id: int):
-    user = _user_or_404(user_id)
+    user = users.get_user(user_id)
     try:
         account_links.resend_invitation(user, current_user)
     except DomainError as error:
