@@ -143,8 +143,9 @@ def _render(form, version, embedded, action, query, bound, errors, page) -> str:
     flow = version.flow
     flow_page = flow.page(page.page_id) if page else None
     by_key = {spec.key: spec for spec in specs}
+    page_keys = set(flow_page.keys) if flow_page else set(by_key)
     if flow_page is not None:
-        keys = set(flow_page.keys)
+        keys = page_keys
         earlier = flow.walk((page and page.data) or {}, stop_at=flow_page.id).answers
         specs = tuple(
             spec for spec in specs if spec.key in keys and _may_show(flow, spec, keys, earlier)
@@ -176,6 +177,13 @@ def _render(form, version, embedded, action, query, bound, errors, page) -> str:
         conditions={
             spec.key: describe(spec.show_if, by_key, flow.named) for spec in specs if spec.show_if
         },
+        # Decided in the browser as answers change: conditions on this page's answers only.
+        dynamic={
+            spec.key
+            for spec in specs
+            if spec.show_if and referenced_fields(spec.show_if, flow.named) <= page_keys
+        },
+        named_conditions=flow.named or None,
     )
 
 

@@ -1,6 +1,8 @@
 // Respondent pages: check each field as it is left, and tell an embedding page our height.
 // The server checks everything again; without this script the form works the same.
 
+import { evaluate } from "./flow-logic.js";
+
 const form = document.querySelector("[data-respondent-form]:not([data-preview])");
 
 function errorElement(container, id) {
@@ -70,3 +72,65 @@ if (window.parent !== window) {
   new ResizeObserver(report).observe(document.body);
   report();
 }
+
+// Questions shown only if an answer on the same page says so: the server renders them with
+// their condition in words, and judges them again; here they appear and disappear as answers
+// change. A hidden question's inputs are disabled, so its answer is not sent.
+function currentAnswers(form) {
+  const answers = {};
+  for (const container of form.querySelectorAll("[data-field]")) {
+    const key = container.dataset.field;
+    const inputs = [...container.querySelectorAll("input, select, textarea")].filter(
+      (input) => !input.disabled && input.name === key,
+    );
+    if (!inputs.length) continue;
+    answers[key] = answerOf(inputs);
+  }
+  return answers;
+}
+
+function answerOf(inputs) {
+  const [first] = inputs;
+  if (first.type === "checkbox" && inputs.length === 1 && !first.closest("fieldset")) {
+    return first.checked; // a consent box
+  }
+  if (first.type === "checkbox") return inputs.filter((each) => each.checked).map((each) => each.value);
+  if (first.type === "radio") return inputs.find((each) => each.checked)?.value ?? null;
+  if (first.type === "file") return first.files.length ? { name: first.files[0].name } : null;
+  if (first.tagName === "SELECT" && first.multiple) {
+    return [...first.selectedOptions].map((option) => option.value);
+  }
+  const value = first.value.trim();
+  if (value === "") return null;
+  if (first.type === "number" || first.dataset.answer === "number") {
+    const number = Number(value);
+    return Number.isFinite(number) ? number : value;
+  }
+  if (first.type === "time") return value.slice(0, 5); // stored as HH:MM
+  return value;
+}
+
+function showQuestions(form, conditional, named) {
+  const answers = currentAnswers(form);
+  for (const container of conditional) {
+    const shown = evaluate(JSON.parse(container.dataset.showIf), answers, named);
+    container.hidden = !shown;
+    for (const input of container.querySelectorAll("input, select, textarea")) {
+      input.disabled = !shown;
+    }
+    if (!shown) delete answers[container.dataset.field]; // later conditions see it hidden
+  }
+}
+
+if (form) {
+  const conditional = [...form.querySelectorAll("[data-show-if]")];
+  if (conditional.length) {
+    const named = JSON.parse(form.dataset.conditions || "null");
+    form.classList.add("flow-enhanced");
+    const update = () => showQuestions(form, conditional, named);
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+    update();
+  }
+}
+
