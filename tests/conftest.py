@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
+from app.database import is_postgresql
 from app.extensions import db
 from app.models import Role
 from app.models import User
@@ -112,7 +113,7 @@ def _driver_url(url: str) -> str:
 
 
 def _prepare_schema(database_url: str) -> None:
-    if db.engine.dialect.name != "postgresql":
+    if not is_postgresql():
         db.create_all()
         return
     # PostgreSQL: build the schema once per run, then empty the tables after each test.
@@ -125,7 +126,7 @@ def _prepare_schema(database_url: str) -> None:
 
 
 def _empty_tables() -> None:
-    if db.engine.dialect.name != "postgresql":
+    if not is_postgresql():
         return
     names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
     with db.engine.begin() as connection:

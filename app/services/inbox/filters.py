@@ -27,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import JSONB
 from werkzeug.datastructures import MultiDict
 
+from app.database import is_postgresql
 from app.exceptions import NotFound
-from app.extensions import db
 from app.models import Form
 from app.models import Submission
 from app.services.inbox.columns import Column
@@ -163,7 +163,7 @@ def answer_includes(key: str, value: str) -> ColumnElement[bool]:
     """The answer to ``key`` is ``value``, or a list (checkboxes) that holds it."""
     if not KEY_PATTERN.fullmatch(key):
         raise NotFound("No such field.")
-    if db.engine.dialect.name == "postgresql":
+    if is_postgresql():
         return Submission.answers[key].op("@>")(bindparam(None, value, type_=JSONB))
     # json_each walks a list's items, or yields a lone value once.
     picked = func.json_each(Submission.answers, f"$.{key}").table_valued("value")

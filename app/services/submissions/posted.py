@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.datastructures import FileStorage
 from werkzeug.datastructures import MultiDict
 
+from app.database import is_postgresql
 from app.exceptions import SubmissionInvalid
 from app.extensions import db
 from app.fields import ErrorCode
@@ -191,7 +192,7 @@ def forget_endpoint_keys() -> None:
 def remember_endpoint_keys(form_id: int, keys: list[str], now) -> None:
     if not keys:
         return
-    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if is_postgresql() else sqlite_insert
     rows = [{"form_id": form_id, "key": key, "first_seen_at": now} for key in dict.fromkeys(keys)]
     db.session.execute(insert(EndpointKey).values(rows).on_conflict_do_nothing())
 
