@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
+from app.caching import clear_process_caches
 from app.database import is_postgresql
 from app.extensions import db
 from app.models import Role
@@ -89,21 +90,6 @@ def app(database_url):
     with app.app_context():
         _empty_tables()
         db.engine.dispose()
-
-
-def clear_process_caches() -> None:
-    """Caches keyed by row ids; each test's fresh database starts its ids again."""
-    from app.public import cache
-    from app.public.pages import clear_cache
-    from app.services.delivery.deliveries import forget_delivery_targets
-    from app.services.submissions import forget_endpoint_keys
-    from app.services.submissions import forget_versions
-
-    clear_cache()
-    cache.forget()
-    forget_delivery_targets()
-    forget_versions()
-    forget_endpoint_keys()
 
 
 def _driver_url(url: str) -> str:

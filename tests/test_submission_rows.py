@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app.caching import clear_process_caches
 from app.database import is_postgresql
 from app.extensions import db
 from app.models import Delivery
@@ -28,7 +29,6 @@ from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import set_recipients
 from tests.public_helpers import CONTACT_ANSWERS
 from tests.public_helpers import CONTACT_FIELDS
-from tests.public_helpers import clear_page_caches
 from tests.public_helpers import fetch_endpoint_keys
 from tests.public_helpers import fetch_form
 from tests.public_helpers import fetch_submissions
@@ -38,7 +38,7 @@ from tests.public_helpers import make_form
 
 @pytest.fixture(autouse=True)
 def _fresh_page_caches():
-    clear_page_caches()
+    clear_process_caches()
 
 
 @contextmanager

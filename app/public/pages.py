@@ -15,6 +15,7 @@ from flask import render_template
 from werkzeug.datastructures import MultiDict
 from wtforms import Form as WTForm
 
+from app.caching import register_cache_clearer
 from app.extensions import db
 from app.fields import FieldError
 from app.fields import needs_multipart
@@ -113,6 +114,9 @@ def _render(form, version, embedded, action, query, bound, errors) -> str:
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
+
+
+register_cache_clearer(clear_cache)
 
 
 def _remember(key: tuple, html: str) -> None:
