@@ -151,10 +151,6 @@ class Delivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    @property
-    def is_done(self) -> bool:
-        return self.status in {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED}
-
 
 class DeliveryAttempt(db.Model):
     """One try at sending a delivery: the endpoint's log shows these."""

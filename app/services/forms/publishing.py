@@ -49,10 +49,6 @@ def publish(form: Form, user: User | None) -> FormVersion:
     return version
 
 
-def get_version(version_id: int) -> FormVersion | None:
-    return db.session.get(FormVersion, version_id)
-
-
 def list_versions(form: Form) -> list[FormVersion]:
     query = select(FormVersion).where(FormVersion.form_id == form.id).order_by(FormVersion.number)
     return list(db.session.scalars(query))
