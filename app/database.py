@@ -7,8 +7,12 @@ import time
 
 from sqlalchemy import event
 from sqlalchemy import exc
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Dialect
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
+
+from app.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # A connection back in use within this many seconds is not pinged first (see below).
@@ -68,5 +72,10 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def is_postgresql(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
+def is_postgresql(bind: Engine | Connection | Dialect | None = None) -> bool:
+    """Whether ``bind`` (an engine, a connection or a dialect; the app's engine by default)
+    talks to PostgreSQL. Formyard runs on PostgreSQL or SQLite, so False means SQLite. Posts
+    call it: it costs what reading ``.dialect.name`` does, plus the call."""
+    if bind is None:
+        bind = db.engine
+    return getattr(bind, "dialect", bind).name == "postgresql"

@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
+from app.caching import clear_process_caches
+from app.database import is_postgresql
 from app.extensions import db
 from app.models import Role
 from app.models import User
@@ -90,21 +92,6 @@ def app(database_url):
         db.engine.dispose()
 
 
-def clear_process_caches() -> None:
-    """Caches keyed by row ids; each test's fresh database starts its ids again."""
-    from app.public import cache
-    from app.public.pages import clear_cache
-    from app.services.delivery.deliveries import forget_delivery_targets
-    from app.services.submissions import forget_endpoint_keys
-    from app.services.submissions import forget_versions
-
-    clear_cache()
-    cache.forget()
-    forget_delivery_targets()
-    forget_versions()
-    forget_endpoint_keys()
-
-
 def _driver_url(url: str) -> str:
     from config import normalize_database_url
 
@@ -112,7 +99,7 @@ def _driver_url(url: str) -> str:
 
 
 def _prepare_schema(database_url: str) -> None:
-    if db.engine.dialect.name != "postgresql":
+    if not is_postgresql():
         db.create_all()
         return
     # PostgreSQL: build the schema once per run, then empty the tables after each test.
@@ -125,7 +112,7 @@ def _prepare_schema(database_url: str) -> None:
 
 
 def _empty_tables() -> None:
-    if db.engine.dialect.name != "postgresql":
+    if not is_postgresql():
         return
     names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
     with db.engine.begin() as connection:

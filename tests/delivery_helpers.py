@@ -32,6 +32,7 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app.caching import clear_process_caches
 from app.extensions import db
 from app.models import Delivery
 from app.models import DeliveryAttempt
@@ -44,7 +45,6 @@ from app.services.delivery import notifications
 from app.services.delivery import webhooks
 from app.services.delivery.worker import Worker
 from app.services.submissions import SubmissionContext
-from app.services.submissions import forget_versions
 from app.services.submissions import submit
 
 SMTP_USER = "mailer"
@@ -270,7 +270,7 @@ def receiver_fixture():
 @pytest.fixture(name="mail_app")
 def mail_app_fixture(app, smtp_server):
     """The test app sending mail to ``smtp_server`` and allowed to call loopback receivers."""
-    forget_versions()  # ids repeat between tests; the caches must not
+    clear_process_caches()  # ids repeat between tests; the caches must not
     app.config.update(
         MAIL_SERVER=smtp_server.host,
         MAIL_PORT=smtp_server.port,
@@ -279,7 +279,7 @@ def mail_app_fixture(app, smtp_server):
         SUBMISSION_RATE_LIMIT="1000 per minute",
     )
     yield app
-    forget_versions()
+    clear_process_caches()
 
 
 class Clock:

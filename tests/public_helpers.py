@@ -24,9 +24,7 @@ from app.models import Form
 from app.models import FormVersion
 from app.models import StoredFile
 from app.models import Submission
-from app.public import pages
 from app.services import forms
-from app.services.submissions import forget_versions
 
 SITE = "https://site.example"
 OTHER_SITE = "https://other.example"
@@ -108,17 +106,6 @@ def png_bytes() -> bytes:
 
 
 PNG = png_bytes()
-
-
-def clear_page_caches() -> None:
-    """Forget pages and field lists cached per process.
-
-    Every test starts from an empty database, so version and form ids repeat between tests
-    while the caches (keyed by those ids) outlive the test that filled them.
-    """
-    forget_versions()
-    with pages._cache_lock:
-        pages._cache.clear()
 
 
 # --- building forms ------------------------------------------------------------------------

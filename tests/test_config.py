@@ -105,10 +105,11 @@ def test_trusted_hosts_come_from_base_url_in_production(clean_env):
 def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(app):
     from sqlalchemy import text
 
+    from app.database import is_postgresql
     from app.extensions import db
 
     with app.app_context():
-        if db.engine.dialect.name != "sqlite":
+        if is_postgresql():
             pytest.skip("SQLite only")
         with db.engine.connect() as connection:
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"

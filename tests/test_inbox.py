@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from app.caching import clear_process_caches
 from app.extensions import db
 from app.models import Form
 from app.models import FormViewCount
 from app.models import Role
 from app.models import Submission
 from app.services import forms
-from app.services import submissions as submission_service
 from app.services.forms.view_counts import flush_views
 from app.services.inbox import rollups
 from app.services.submissions import storage
@@ -135,7 +135,7 @@ def csrf(client) -> str:
 @pytest.fixture(autouse=True)
 def fresh_caches():
     """Each test's database starts empty, so version ids repeat: forget fields cached by id."""
-    submission_service.forget_versions()
+    clear_process_caches()
 
 
 @pytest.fixture

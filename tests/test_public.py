@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from app.caching import clear_process_caches
 from app.services import forms
 from tests.public_helpers import CONTACT_ANSWERS
 from tests.public_helpers import CONTACT_FIELDS
@@ -22,7 +23,6 @@ from tests.public_helpers import REQUIRED_ANSWERS
 from tests.public_helpers import SITE
 from tests.public_helpers import by_id
 from tests.public_helpers import change_settings
-from tests.public_helpers import clear_page_caches
 from tests.public_helpers import csp_directives
 from tests.public_helpers import fetch_endpoint_keys
 from tests.public_helpers import fetch_files
@@ -45,7 +45,7 @@ ENDPOINT_THANKS = "/f/site-contact/thanks"
 
 @pytest.fixture(autouse=True)
 def _fresh_page_caches():
-    clear_page_caches()
+    clear_process_caches()
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from sqlalchemy import func
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from app.caching import clear_process_caches
+from app.database import is_postgresql
 from app.extensions import db
 from app.models import Delivery
 from app.models import Form
@@ -27,7 +29,6 @@ from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import set_recipients
 from tests.public_helpers import CONTACT_ANSWERS
 from tests.public_helpers import CONTACT_FIELDS
-from tests.public_helpers import clear_page_caches
 from tests.public_helpers import fetch_endpoint_keys
 from tests.public_helpers import fetch_form
 from tests.public_helpers import fetch_submissions
@@ -37,7 +38,7 @@ from tests.public_helpers import make_form
 
 @pytest.fixture(autouse=True)
 def _fresh_page_caches():
-    clear_page_caches()
+    clear_process_caches()
 
 
 @contextmanager
@@ -48,7 +49,7 @@ def recorded_statements():
 
     def on_execute(connection, _cursor, statement, *_args):
         driver = connection.connection.dbapi_connection
-        if connection.dialect.name == "postgresql":
+        if is_postgresql(connection):
             autocommit = driver.autocommit
         else:
             autocommit = driver.isolation_level is None  # sqlite3's own autocommit
@@ -80,7 +81,7 @@ def test_a_submission_that_writes_nothing_else_is_stored_by_itself(app):
     client.post(f"/f/{slug}", data=CONTACT_ANSWERS)  # fills what each process keeps
     with app.app_context(), recorded_statements() as seen:
         response = client.post(f"/f/{slug}", data=CONTACT_ANSWERS, headers=headers)
-        postgresql = db.engine.dialect.name == "postgresql"
+        postgresql = is_postgresql()
     assert response.status_code == 303
     # Nothing ran in the session's transaction: the key's lookup, then the count and the row,
     # on a connection of their own. PostgreSQL autocommits each statement, one round trip
@@ -122,7 +123,7 @@ def test_a_submission_with_deliveries_commits_with_them_or_not_at_all(app, monke
         assert needs_transaction(forms.get_form_by_slug(slug))
         with recorded_statements() as seen:
             submit_to(slug, CONTACT_ANSWERS)
-        postgresql = db.engine.dialect.name == "postgresql"
+        postgresql = is_postgresql()
         assert db.session.scalar(select(func.count()).select_from(Delivery)) == 1
     # The row, its count and the delivery went in in one transaction, and one commit.
     assert seen.count("COMMIT") == 1

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from app.caching import clear_process_caches
 from app.exceptions import FormUnavailable
 from app.exceptions import OriginNotAllowed
 from app.exceptions import SubmissionInvalid
@@ -23,7 +24,6 @@ from tests.public_helpers import CONTACT_ANSWERS
 from tests.public_helpers import CONTACT_FIELDS
 from tests.public_helpers import EVIL_SITE
 from tests.public_helpers import SITE
-from tests.public_helpers import clear_page_caches
 from tests.public_helpers import fetch_form
 from tests.public_helpers import fetch_submissions
 from tests.public_helpers import make_endpoint
@@ -36,7 +36,7 @@ NO_FILES = MultiDict()
 
 @pytest.fixture(autouse=True)
 def _fresh_page_caches():
-    clear_page_caches()
+    clear_process_caches()
 
 
 def submit_to(slug: str, answers: dict, context: SubmissionContext = SAME_SITE):

@@ -9,7 +9,6 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
@@ -21,6 +20,7 @@ from app.extensions import db
 from app.models.types import BigId
 from app.models.types import JSONType
 from app.models.types import UTCDateTime
+from app.models.types import enum_type
 from app.models.types import utcnow
 
 MAX_RECIPIENTS = 10
@@ -28,15 +28,6 @@ FAILURES_BEFORE_DISABLING = 20
 # ...over at least this long: a receiver down for a minute while many deliveries wait for it
 # fails 20 in a row within seconds, and is not dead.
 FAILING_TIME_BEFORE_DISABLING = timedelta(hours=1)
-
-
-def _enum(enum_class: type[enum.Enum]) -> Enum:
-    return Enum(
-        enum_class,
-        native_enum=False,
-        length=16,
-        values_callable=lambda members: [member.value for member in members],
-    )
 
 
 def new_public_id() -> str:
@@ -76,7 +67,7 @@ class WebhookEndpoint(db.Model):
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(String(2000))
     preset: Mapped[WebhookPreset] = mapped_column(
-        _enum(WebhookPreset), default=WebhookPreset.GENERIC
+        enum_type(WebhookPreset), default=WebhookPreset.GENERIC
     )
     # Signs every request; kept as is because signing needs it, shown to people only once.
     secret: Mapped[str] = mapped_column(String(100))
@@ -132,9 +123,9 @@ class Delivery(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
-    kind: Mapped[DeliveryKind] = mapped_column(_enum(DeliveryKind))
+    kind: Mapped[DeliveryKind] = mapped_column(enum_type(DeliveryKind))
     event: Mapped[str] = mapped_column(String(40))
-    trigger: Mapped[DeliveryTrigger] = mapped_column(_enum(DeliveryTrigger))
+    trigger: Mapped[DeliveryTrigger] = mapped_column(enum_type(DeliveryTrigger))
     form_id: Mapped[int | None] = mapped_column(
         ForeignKey("forms.id", ondelete="CASCADE"), index=True
     )
@@ -148,7 +139,7 @@ class Delivery(db.Model):
     # every retry sends the same bytes.
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     status: Mapped[DeliveryStatus] = mapped_column(
-        _enum(DeliveryStatus), default=DeliveryStatus.PENDING
+        enum_type(DeliveryStatus), default=DeliveryStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int]
@@ -159,10 +150,6 @@ class Delivery(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    @property
-    def is_done(self) -> bool:
-        return self.status in {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED}
 
 
 class DeliveryAttempt(db.Model):

@@ -7,7 +7,6 @@ from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import Text
@@ -23,19 +22,11 @@ from app.fields.spec import FieldSpec
 from app.flow.pages import Flow
 from app.models.types import JSONType
 from app.models.types import UTCDateTime
+from app.models.types import enum_type
 from app.models.types import utcnow
 
 TRASH_DAYS = 30
 SCHEMA_VERSION = 1
-
-
-def _enum(enum_class: type[enum.Enum], length: int = 16) -> Enum:
-    return Enum(
-        enum_class,
-        native_enum=False,
-        length=length,
-        values_callable=lambda members: [member.value for member in members],
-    )
 
 
 class FormStatus(enum.StrEnum):
@@ -68,8 +59,8 @@ class Form(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    kind: Mapped[FormKind] = mapped_column(_enum(FormKind), default=FormKind.BUILT)
-    status: Mapped[FormStatus] = mapped_column(_enum(FormStatus), default=FormStatus.DRAFT)
+    kind: Mapped[FormKind] = mapped_column(enum_type(FormKind), default=FormKind.BUILT)
+    status: Mapped[FormStatus] = mapped_column(enum_type(FormStatus), default=FormStatus.DRAFT)
     # The fields being edited; publishing copies them into a new FormVersion.
     draft_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     # Conditions named once and used by name (app/flow); a draft's pages are its page breaks.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
@@ -14,6 +13,7 @@ from sqlalchemy.orm import relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime
+from app.models.types import enum_type
 from app.models.types import utcnow
 from app.models.user import User
 
@@ -29,14 +29,7 @@ class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    scope: Mapped[TokenScope] = mapped_column(
-        Enum(
-            TokenScope,
-            native_enum=False,
-            length=16,
-            values_callable=lambda scopes: [scope.value for scope in scopes],
-        )
-    )
+    scope: Mapped[TokenScope] = mapped_column(enum_type(TokenScope))
     # SHA-256 of the whole token, in hex. The token carries 256 random bits, so a fast hash is
     # as safe as a slow one and lets a request find its token with one indexed lookup.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC
 from datetime import datetime
 
 from sqlalchemy import JSON
 from sqlalchemy import BigInteger
 from sqlalchemy import DateTime
+from sqlalchemy import Enum
 from sqlalchemy import Integer
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
@@ -20,6 +22,18 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 # in a URL names no row, and PostgreSQL refuses to even compare it with the column.
 MAX_ID = 2**31 - 1
 MAX_BIG_ID = 2**63 - 1
+
+
+def enum_type(enum_class: type[enum.Enum]) -> Enum:
+    """An enum column stored as its members' values (not their names) in a VARCHAR(16), the
+    same on every database: no native enum type and no CHECK constraint to migrate when a
+    member is added."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class UTCDateTime(TypeDecorator):

@@ -7,7 +7,6 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum
 from sqlalchemy import String
 from sqlalchemy import func
 from sqlalchemy.orm import Mapped
@@ -16,6 +15,7 @@ from sqlalchemy.orm import validates
 
 from app.extensions import db
 from app.models.types import UTCDateTime
+from app.models.types import enum_type
 from app.models.types import utcnow
 
 
@@ -46,14 +46,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(
-        Enum(
-            Role,
-            native_enum=False,
-            length=16,
-            values_callable=lambda roles: [r.value for r in roles],
-        )
-    )
+    role: Mapped[Role] = mapped_column(enum_type(Role))
     is_active_user: Mapped[bool] = mapped_column("is_active", default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Rotated on logout, password change and deactivation; part of the login cookie's id,

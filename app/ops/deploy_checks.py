@@ -45,11 +45,9 @@ class Finding:
     fix: str
 
 
-def check_deployment(
-    config: Mapping[str, Any], environ: Mapping[str, str] | None = None
-) -> list[Finding]:
+def check_deployment(config: Mapping[str, Any]) -> list[Finding]:
     """Every finding, errors first; an empty list means ready for production."""
-    findings = [*check_settings(config, os.environ if environ is None else environ)]
+    findings = [*check_settings(config, os.environ)]
     findings += check_services(config)
     return sorted(findings, key=lambda finding: finding.level != ERROR)
 

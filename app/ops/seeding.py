@@ -26,6 +26,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
+from app.database import is_postgresql
 from app.exceptions import ValidationFailed
 from app.extensions import db
 from app.fields import FieldSpec
@@ -165,7 +166,7 @@ def seed_submissions(form: Form, count: int, *, days: int = 365, seed: int = 1) 
                 hours[row[4][:13]] += 1
             yield row
 
-    if db.engine.dialect.name == "postgresql":
+    if is_postgresql():
         _copy_postgresql(counted(rows))
     else:
         _insert_sqlite(counted(rows))

@@ -9,37 +9,32 @@ maximum) atomically when they count the submission.
 
 from __future__ import annotations
 
-import time
-from threading import Lock
-
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy import select
 
+from app.caching import ProcessCache
 from app.exceptions import FormUnavailable
 from app.extensions import db
 from app.models import Availability
 from app.models import Form
 from app.signals import submission_accepted
 
-_entries: dict[str, tuple[float, Form | None]] = {}
-_lock = Lock()
+# A missing form (None) is kept too, so a stale link costs no query either.
+_forms: ProcessCache[str, Form | None] = ProcessCache()
+_NOT_KEPT = object()
 
 
 def public_form(slug: str) -> Form | None:
     """The form at ``slug``, without a query when cached. It is detached from any session:
     readers and posts use its settings, and a post's writes name the form by id."""
-    ttl = current_app.config["PUBLIC_FORM_TTL"]
-    now = time.monotonic()
-    cached = _entries.get(slug)
-    if cached is None or now - cached[0] > ttl:
+    form = _forms.get(slug, _NOT_KEPT)
+    if form is _NOT_KEPT:
         form = db.session.scalar(select(Form).where(Form.slug == slug))
         if form is not None:
             db.session.expunge(form)
-        cached = (now, form)
-        with _lock:
-            _entries[slug] = cached
-    return cached[1]
+        _forms.set(slug, form, ttl=current_app.config["PUBLIC_FORM_TTL"])
+    return form
 
 
 def form_or_404(slug: str) -> Form:
@@ -51,11 +46,10 @@ def form_or_404(slug: str) -> Form:
 
 
 def forget(slug: str | None = None) -> None:
-    with _lock:
-        if slug is None:
-            _entries.clear()
-        else:
-            _entries.pop(slug, None)
+    if slug is None:
+        _forms.clear()
+    else:
+        _forms.pop(slug)
 
 
 @submission_accepted.connect

@@ -17,6 +17,7 @@ from flask import render_template
 from werkzeug.datastructures import MultiDict
 from wtforms import Form as WTForm
 
+from app.caching import register_cache_clearer
 from app.extensions import db
 from app.fields import FieldError
 from app.fields import FieldSpec
@@ -199,6 +200,9 @@ def _may_show(flow: Flow, spec: FieldSpec, page_keys: set[str], earlier: dict[st
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
+
+
+register_cache_clearer(clear_cache)
 
 
 def _remember(key: tuple, html: str) -> None:

@@ -3,12 +3,11 @@ if the process dies right after answering, nothing is lost; if storing fails, no
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import event
 from sqlalchemy import exists
 from sqlalchemy import select
 
+from app.caching import ProcessCache
 from app.extensions import db
 from app.models import Form
 from app.models import FormNotification
@@ -25,26 +24,21 @@ from app.signals import submission_needs_transaction
 # recipients or webhooks, and their submissions should not pay two queries to learn it.
 # Changes made in this process clear it at once; other processes see them within the TTL.
 TARGETS_TTL = 2.0
-_targets: dict[int, tuple[float, bool]] = {}
+_targets: ProcessCache[int, bool] = ProcessCache(ttl=TARGETS_TTL)
 
 
 def has_delivery_targets(form_id: int) -> bool:
-    now = time.monotonic()
     cached = _targets.get(form_id)
-    if cached is not None and now - cached[0] < TARGETS_TTL:
-        return cached[1]
+    if cached is not None:
+        return cached
     found = db.session.scalar(
         select(
             exists().where(FormNotification.form_id == form_id)
             | exists().where(WebhookEndpoint.form_id == form_id, WebhookEndpoint.enabled.is_(True))
         )
     )
-    _targets[form_id] = (now, bool(found))
+    _targets.set(form_id, bool(found))
     return bool(found)
-
-
-def forget_delivery_targets() -> None:
-    _targets.clear()
 
 
 @event.listens_for(FormNotification, "after_insert")
@@ -54,7 +48,7 @@ def forget_delivery_targets() -> None:
 @event.listens_for(WebhookEndpoint, "after_update")
 @event.listens_for(WebhookEndpoint, "after_delete")
 def _targets_changed(_mapper, _connection, target) -> None:
-    _targets.pop(target.form_id, None)
+    _targets.pop(target.form_id)
 
 
 def queue_submission_deliveries(form: Form, submission: Submission) -> None:

@@ -14,7 +14,6 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -22,7 +21,6 @@ from app.exceptions import ValidationFailed
 from app.services.delivery.transport import SendResult
 from app.services.delivery.transport import excerpt
 
-Resolver = Callable[[str, int], list[str]]
 MAX_URL_CHARS = 2000
 RESPONSE_BYTES_READ = 64 * 1024
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -89,11 +87,11 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
 
 
-def check_url(url: str, *, allow_private: bool, resolver: Resolver | None = None) -> Target:
+def check_url(url: str, *, allow_private: bool) -> Target:
     """The target of ``url`` if every address it resolves to is allowed; UnsafeURL otherwise."""
     scheme, host, port, path = parse_url(url)
     try:
-        addresses = (resolver or system_resolver)(host, port)
+        addresses = system_resolver(host, port)
     except (OSError, UnicodeError):
         raise UnsafeURL(f"The host {host} could not be found.", field="url") from None
     if not addresses:

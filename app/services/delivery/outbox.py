@@ -258,7 +258,7 @@ def skip(claimed: ClaimedDelivery, reason: str, now: datetime | None = None) -> 
     db.session.commit()
 
 
-def copy_for_redelivery(original: Delivery, now: datetime | None = None) -> Delivery:
+def copy_for_redelivery(original: Delivery) -> Delivery:
     """A new delivery with the same body and a new id, tried once: a person asked for it."""
     return queue(
         original.kind,
@@ -269,7 +269,6 @@ def copy_for_redelivery(original: Delivery, now: datetime | None = None) -> Deli
         submission_id=original.submission_id,
         endpoint_id=original.endpoint_id,
         max_attempts=1,
-        now=now,
     )
 
 

@@ -103,15 +103,11 @@ def number_cell(number: int | float) -> str:
     return f"<c><v>{number!r}</v></c>"
 
 
-def row_xml(cells: Iterable[Cell]) -> str:
-    return "<row>" + "".join(map(cell_xml, cells)) + "</row>"
-
-
 def stream_workbook(
     header: list[str], batches: Iterable[list[str]], sheet_name: str = "Submissions"
 ) -> Iterator[bytes]:
     """The bytes of an .xlsx file with ``header`` in bold, then each batch of rows, each row
-    already written as XML (``row_xml``, or cells of ``text_cell`` and ``number_cell``)."""
+    already written as XML (cells of ``text_cell`` and ``number_cell``)."""
     sink = _Chunks()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
         book.writestr("[Content_Types].xml", CONTENT_TYPES)

@@ -177,9 +177,7 @@ def field_index(form: Form, key: str) -> int:
     raise NotFound("No such field.")
 
 
-def add_field(
-    form: Form, type_name: str, label: str = "", position: int | None = None
-) -> FieldSpec:
+def add_field(form: Form, type_name: str, label: str = "") -> FieldSpec:
     if type_name not in FIELD_TYPES:
         raise ValidationFailed("Choose a field type from the list.", field="type")
     field_type = get_field_type(type_name)
@@ -188,7 +186,7 @@ def add_field(
     item: dict[str, Any] = {"key": suggest_key(label, taken), "type": type_name, "label": label}
     item["rules"] = starter_rules(type_name)
     fields = list(form.draft_fields)
-    fields.insert(len(fields) if position is None else max(0, position), item)
+    fields.append(item)
     specs = save_fields(form, fields)
     return next(spec for spec in specs if spec.key == item["key"])
 

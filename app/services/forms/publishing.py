@@ -68,10 +68,6 @@ def flow_problems_of(form: Form) -> list[Problem]:
     return flow_problems(items, form.draft_conditions)
 
 
-def get_version(version_id: int) -> FormVersion | None:
-    return db.session.get(FormVersion, version_id)
-
-
 def list_versions(form: Form) -> list[FormVersion]:
     query = select(FormVersion).where(FormVersion.form_id == form.id).order_by(FormVersion.number)
     return list(db.session.scalars(query))

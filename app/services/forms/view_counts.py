@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.database import is_postgresql
 from app.extensions import db
 from app.models import FormViewCount
 from app.models.types import utcnow
@@ -84,7 +85,7 @@ def add_view_counts(counts: Mapping[tuple[int, datetime], int], chunk: int = 100
         {"form_id": form_id, "hour": hour, "views": views}
         for (form_id, hour), views in counts.items()
     ]
-    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if is_postgresql() else sqlite_insert
     with db.engine.begin() as connection:
         for start in range(0, len(rows), chunk):
             statement = insert(FormViewCount).values(rows[start : start + chunk])

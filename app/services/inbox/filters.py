@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from dataclasses import field
-from dataclasses import replace
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -16,7 +15,6 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement
-from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import exists
 from sqlalchemy import func
@@ -27,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import JSONB
 from werkzeug.datastructures import MultiDict
 
+from app.database import is_postgresql
 from app.exceptions import NotFound
-from app.extensions import db
 from app.models import Form
 from app.models import Submission
 from app.services.inbox.columns import Column
@@ -112,9 +110,6 @@ class InboxFilter:
     def chosen(self, key: str) -> tuple[str, ...]:
         return dict(self.choices).get(key, ())
 
-    def in_folder(self, folder: Folder) -> InboxFilter:
-        return replace(self, folder=folder)
-
     @property
     def is_narrowed(self) -> bool:
         """Whether anything beyond the folder is chosen."""
@@ -163,12 +158,8 @@ def answer_includes(key: str, value: str) -> ColumnElement[bool]:
     """The answer to ``key`` is ``value``, or a list (checkboxes) that holds it."""
     if not KEY_PATTERN.fullmatch(key):
         raise NotFound("No such field.")
-    if db.engine.dialect.name == "postgresql":
+    if is_postgresql():
         return Submission.answers[key].op("@>")(bindparam(None, value, type_=JSONB))
     # json_each walks a list's items, or yields a lone value once.
     picked = func.json_each(Submission.answers, f"$.{key}").table_valued("value")
     return exists(select(literal_column("1")).select_from(picked).where(picked.c.value == value))
-
-
-def and_all(conditions: list[ColumnElement]) -> ColumnElement[bool]:
-    return and_(*conditions)

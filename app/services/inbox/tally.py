@@ -25,6 +25,7 @@ import orjson
 from sqlalchemy import Date
 from sqlalchemy import text
 
+from app.database import is_postgresql
 from app.extensions import db
 from app.fields.number import format_number
 from app.models.rollup import ANSWERED
@@ -173,7 +174,7 @@ class Tally:
         """Add the tally to the stored rollups, in the session's transaction; rows touched."""
         rows = self.rows()
         connection = db.session.connection()
-        if rows and connection.dialect.name == "postgresql":
+        if rows and is_postgresql(connection):
             _write_postgresql(connection, self.form_id, rows)
         elif rows:
             _write_sqlite(connection, rows)

@@ -8,8 +8,6 @@ from app.services.submissions.accepting import resolve_next
 from app.services.submissions.accepting import submit
 from app.services.submissions.posted import SubmissionContext
 from app.services.submissions.posted import fields_from_json
-from app.services.submissions.posted import forget_endpoint_keys
-from app.services.submissions.versions import forget_versions
 from app.services.submissions.versions import specs_for
 from app.services.submissions.versions import version_form_class
 from app.services.submissions.versions import version_specs
@@ -20,8 +18,6 @@ __all__ = [
     "SubmissionContext",
     "check_can_submit",
     "fields_from_json",
-    "forget_endpoint_keys",
-    "forget_versions",
     "resolve_next",
     "specs_for",
     "submit",

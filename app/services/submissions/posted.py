@@ -14,6 +14,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.datastructures import FileStorage
 from werkzeug.datastructures import MultiDict
 
+from app.caching import ProcessCache
+from app.database import is_postgresql
 from app.exceptions import SubmissionInvalid
 from app.extensions import db
 from app.fields import ErrorCode
@@ -166,8 +168,8 @@ def endpoint_field_names(data: MultiDict) -> set[str]:
 # The field names of each static-site form that this process has seen stored. Names are only
 # ever added and form ids are never reused, so what is known stays true; a post that brings no
 # new name needs no endpoint_keys row, and can be stored alone.
-_known_endpoint_keys: dict[int, frozenset[str]] = {}
 KNOWN_KEYS_FORMS = 1000  # forms remembered per process; past that, it starts afresh
+_known_endpoint_keys: ProcessCache[int, frozenset[str]] = ProcessCache(max_entries=KNOWN_KEYS_FORMS)
 
 
 def stored_endpoint_keys(form_id: int) -> frozenset[str]:
@@ -178,20 +180,13 @@ def note_stored_endpoint_keys(form_id: int, keys: list[str]) -> None:
     known = stored_endpoint_keys(form_id)
     if known.issuperset(keys):
         return
-    if len(_known_endpoint_keys) >= KNOWN_KEYS_FORMS:
-        _known_endpoint_keys.clear()
-    _known_endpoint_keys[form_id] = known.union(keys)
-
-
-def forget_endpoint_keys() -> None:
-    """Drop the field names kept per form id (tests, whose ids start again)."""
-    _known_endpoint_keys.clear()
+    _known_endpoint_keys.set(form_id, known.union(keys))
 
 
 def remember_endpoint_keys(form_id: int, keys: list[str], now) -> None:
     if not keys:
         return
-    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if is_postgresql() else sqlite_insert
     rows = [{"form_id": form_id, "key": key, "first_seen_at": now} for key in dict.fromkeys(keys)]
     db.session.execute(insert(EndpointKey).values(rows).on_conflict_do_nothing())
 

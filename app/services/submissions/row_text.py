@@ -19,25 +19,22 @@ from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import type_coerce
 
+from app.database import is_postgresql
 from app.extensions import db
 
 # How long the UTC text of a time is: "YYYY-MM-DD HH" or "YYYY-MM-DD HH:MM:SS".
 UTC_TEXT = {"hour": ("YYYY-MM-DD HH24", 13), "second": ("YYYY-MM-DD HH24:MI:SS", 19)}
 
 
-def _is_postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
 def json_text(column: Any) -> ColumnElement[str]:
     """A JSON column as its text."""
-    return cast(column, Text) if _is_postgresql() else type_coerce(column, Text)
+    return cast(column, Text) if is_postgresql() else type_coerce(column, Text)
 
 
 def utc_text(column: Any, unit: Literal["hour", "second"]) -> ColumnElement[str]:
     """A stored time as UTC text, to the hour or the second (truncated, as isoformat does)."""
     pattern, length = UTC_TEXT[unit]
-    if _is_postgresql():
+    if is_postgresql():
         return func.to_char(func.timezone("UTC", column), pattern)
     # SQLite keeps times as "YYYY-MM-DD HH:MM:SS.ffffff" in UTC.
     return func.substr(column, 1, length)
@@ -71,7 +68,7 @@ def raw_batches(query: Select, size: int) -> Iterator[list[tuple]]:
             parameters[name] = process(value)
     cursor = connection.connection.driver_connection.cursor()
     try:
-        if dialect.name == "postgresql":
+        if is_postgresql(dialect):
             rows = cursor.stream(compiled.string, parameters, size=size)
             while batch := list(islice(rows, size)):
                 yield batch

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine import Row
 
+from app.database import is_postgresql
 from app.extensions import db
 from app.models import FormStatus
 from app.models import Submission
@@ -79,8 +80,10 @@ class _Statements:
 
 @lru_cache(maxsize=8)  # per engine's dialect: one in an app, a few in tests
 def _statements(dialect: Dialect) -> _Statements:
+    postgresql = is_postgresql(dialect)
+
     def placeholder(name: str) -> str:
-        return f"%({name})s" if dialect.name == "postgresql" else f":{name}"
+        return f"%({name})s" if postgresql else f":{name}"
 
     names = [column.name for column in _STORED_COLUMNS]
     placeholders = {name: placeholder(name) for name in [*names, "now", "open"]}
@@ -90,7 +93,7 @@ def _statements(dialect: Dialect) -> _Statements:
     values = ", ".join(placeholders[name] for name in names)
     insert = f"INSERT INTO submissions ({columns}) VALUES ({values})"
     insert_counted = None
-    if dialect.name == "postgresql":
+    if postgresql:
         insert += " RETURNING id"
         selected = ", ".join(
             "counted.id" if name == "form_id" else placeholders[name] for name in names
@@ -148,7 +151,7 @@ def _connection_of_its_own() -> Connection:
     """A pooled connection outside the session; on PostgreSQL in autocommit, since one
     statement is atomic by itself and BEGIN and COMMIT would be two more round trips."""
     connection = db.engine.connect()
-    if connection.dialect.name == "postgresql":
+    if is_postgresql(connection):
         return connection.execution_options(isolation_level="AUTOCOMMIT")
     return connection
 
@@ -161,7 +164,7 @@ def insert(connection: Connection, values: dict[str, Any]) -> int:
     """Store a row that is not counted (spam), in ``connection``'s transaction; its id."""
     statements = _statements(connection.dialect)
     result = connection.exec_driver_sql(statements.insert, statements.parameters(values))
-    return result.scalar() if connection.dialect.name == "postgresql" else result.lastrowid
+    return result.scalar() if is_postgresql(connection) else result.lastrowid
 
 
 def count_on_form(connection: Connection, form_id: int, now: datetime, *, check_open: bool) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy import table
 from sqlalchemy import text
 
+from app.database import is_postgresql
 from app.extensions import db
 from app.models import Submission
 from app.models.search_index import FTS_TABLE
@@ -40,7 +41,7 @@ def matches_search(query: str) -> ColumnElement[bool] | None:
     terms = search_terms(query)
     if not terms:
         return None
-    if db.engine.dialect.name == "postgresql":
+    if is_postgresql():
         return _POSTGRESQL_VECTOR.op("@@")(
             text("to_tsquery('simple'::regconfig, :search_query)").bindparams(
                 search_query=postgresql_query(terms)
@@ -73,7 +74,7 @@ INDEX_BATCH = 20_000
 def index_new_submissions() -> None:
     """SQLite: add the submissions stored since the last search to the FTS5 table, in write
     transactions of their own. Nothing to do on PostgreSQL, whose index is a column."""
-    if db.engine.dialect.name != "sqlite":
+    if is_postgresql():
         return
     connection = db.session.connection()
     if connection.connection.driver_connection.in_transaction:

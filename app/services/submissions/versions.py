@@ -7,6 +7,7 @@ from functools import lru_cache
 from werkzeug.datastructures import MultiDict
 from wtforms import Form as WTForm
 
+from app.caching import register_cache_clearer
 from app.extensions import db
 from app.fields import FieldSpec
 from app.fields import build_form_class
@@ -47,12 +48,10 @@ def page_form_class(version_id: int, page_id: str) -> type[WTForm]:
     return build_form_class([spec for spec in version_specs(version_id) if spec.key in keys])
 
 
-def forget_versions() -> None:
-    """Drop the fields and classes kept per version id (tests, whose ids start again)."""
-    version_specs.cache_clear()
-    version_form_class.cache_clear()
-    version_flow.cache_clear()
-    page_form_class.cache_clear()
+register_cache_clearer(version_specs.cache_clear)
+register_cache_clearer(version_form_class.cache_clear)
+register_cache_clearer(version_flow.cache_clear)
+register_cache_clearer(page_form_class.cache_clear)
 
 
 def bind_form(form_class: type[WTForm], data: MultiDict, files: MultiDict) -> WTForm:
