@@ -1,4 +1,5 @@
-"""The forms service without HTTP: versions, field rules, authorization and the trash."""
+"""The forms service without HTTP: versions, field rules, settings, authorization and the
+trash."""
 
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from app.models import Role
 from app.models import User
 from app.models.types import utcnow
 from app.services import forms
+from tests.conftest import every_setting
 from tests.conftest import make_user
 
 
@@ -164,6 +166,23 @@ def test_settings_are_checked(app, ctx, changes, field, message):
     with pytest.raises(ValidationFailed, match=message) as raised:
         forms.update_settings(form, **{**settings, **changes})
     assert raised.value.field == field
+
+
+def test_update_settings_takes_every_setting_and_no_other(app, ctx):
+    form = forms.create_form(None, slug="settings")
+    with pytest.raises(TypeError, match="max_answers"):
+        forms.update_settings(form, **every_setting(), max_answers=5)
+    settings = every_setting()
+    del settings["submit_label"]
+    with pytest.raises(TypeError, match="submit_label"):
+        forms.update_settings(form, **settings)
+
+
+def test_a_copy_carries_every_setting_but_its_status(app, ctx):
+    form = forms.create_form(None, template="contact", slug="original")
+    forms.update_settings(form, **every_setting())
+    copy = forms.duplicate_form(form, None)
+    assert forms.current_settings(copy) == {**every_setting(), "status": "draft"}
 
 
 def test_slugs_are_unique_and_checked(app, ctx):
