@@ -156,18 +156,8 @@ def test_purge_deletes_only_forms_trashed_more_than_30_days_ago(app, ctx, runner
 )
 def test_settings_are_checked(app, ctx, changes, field, message):
     form = forms.create_form(None, slug="settings")
-    settings = dict(
-        status="open",
-        closes_at=None,
-        max_responses=None,
-        confirmation_message="",
-        redirect_url=None,
-        submit_label="Send",
-        one_response_per_browser=False,
-        allowed_origins=[],
-    )
     with pytest.raises(ValidationFailed, match=message) as raised:
-        forms.update_settings(form, **{**settings, **changes})
+        forms.update_settings(form, **{**every_setting(), **changes})
     assert raised.value.field == field
 
 
