@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from datetime import UTC
+from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -20,10 +23,22 @@ from app.extensions import db
 from app.models import Role
 from app.models import User
 from app.services.accounts import users
+from app.services.forms.settings import SETTINGS
 
 OWNER_EMAIL = "owner@example.com"
 PASSWORD = "correct horse battery staple"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+# A value for every form setting, none of them the default, as forms.update_settings takes it.
+SETTINGS_TO_CARRY: dict[str, Any] = {
+    "status": "open",
+    "closes_at": datetime(2031, 5, 4, 12, 30, tzinfo=UTC),
+    "max_responses": 250,
+    "confirmation_message": "Thanks, **really**.",
+    "redirect_url": "https://example.org/thanks",
+    "submit_label": "Register",
+    "one_response_per_browser": True,
+    "allowed_origins": ["https://www.example.org", "http://localhost:8000"],
+}
 
 
 def require_service(variable: str) -> str:
@@ -142,6 +157,15 @@ def fetch_user(app, email: str) -> User:
         if user is not None:
             db.session.expunge(user)
         return user
+
+
+def every_setting() -> dict[str, Any]:
+    """A value for every declared setting, for tests that a path carries each one: they fail
+    until a new setting has a value in ``SETTINGS_TO_CARRY``."""
+    assert list(SETTINGS_TO_CARRY) == [setting.name for setting in SETTINGS]
+    for setting in SETTINGS:
+        assert SETTINGS_TO_CARRY[setting.name] != setting.default, setting.name
+    return dict(SETTINGS_TO_CARRY)
 
 
 @pytest.fixture

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import pytest
 
+from app.api.schemas import SettingsInputSchema
+from app.api.schemas import SettingsSchema
 from app.extensions import db
 from app.models import Form
 from app.models import FormStatus
 from app.models import Role
+from app.services.forms.settings import SETTINGS
 from tests.api_helpers import CONTACT_FIELDS
 from tests.api_helpers import ApiClient
 from tests.api_helpers import error_of
 from tests.api_helpers import make_contact_form
 from tests.api_helpers import make_token
+from tests.conftest import every_setting
 
 
 @pytest.fixture
@@ -180,6 +184,21 @@ def test_patch_refuses_with_the_field_at_fault(app, api, body, field):
     response = api.patch(f"/forms/{form_id}", json=body)
     assert response.status_code == 422
     assert field in error_of(response)["details"]
+
+
+@pytest.mark.parametrize("schema", [SettingsSchema, SettingsInputSchema])
+def test_the_settings_schemas_name_every_declared_setting(schema):
+    assert list(schema().fields) == [setting.name for setting in SETTINGS]
+
+
+def test_patch_and_read_carry_every_setting(app, api):
+    form_id = make_contact_form(app)
+    settings = {**every_setting(), "closes_at": "2031-05-04T14:30:00+02:00"}
+    response = api.patch(f"/forms/{form_id}", json={"settings": settings})
+    assert response.status_code == 200
+    expected = {**settings, "closes_at": "2031-05-04T12:30:00.000000Z"}
+    assert response.get_json()["settings"] == expected
+    assert api.get(f"/forms/{form_id}").get_json()["settings"] == expected
 
 
 def test_a_published_key_keeps_its_type(app, api):

@@ -12,10 +12,12 @@ import pytest
 from argon2 import PasswordHasher
 
 from app import create_app
+from app.builder.forms import SettingsForm
 from app.builder.forms import editor_data
 from app.builder.forms import field_changes
 from app.builder.forms import field_editor_class
 from app.builder.forms import input_name_for
+from app.builder.forms import settings_data
 from app.extensions import db
 from app.fields import FIELD_TYPES
 from app.fields import get_field_type
@@ -26,9 +28,11 @@ from app.models import Role
 from app.models import User
 from app.services import forms
 from app.services.accounts import passwords
+from app.services.forms.settings import SETTINGS
 from app.services.forms.templates import TEMPLATES
 from tests.conftest import OWNER_EMAIL
 from tests.conftest import AuthActions
+from tests.conftest import every_setting
 from tests.conftest import fetch_user
 from tests.conftest import make_user
 
@@ -991,6 +995,14 @@ def test_bad_settings_are_refused_next_to_their_input(
     )
 
 
+def test_the_settings_page_has_an_input_for_every_setting(app, owner_client):
+    client, _ = owner_client
+    form_id = new_form(app, "contact")
+    page = client.get(f"/forms/{form_id}/settings").get_data(as_text=True)
+    for setting in SETTINGS:
+        assert f'name="{setting.name}"' in page
+
+
 def test_settings_by_json(app, owner_client):
     client, actions = owner_client
     form_id = new_form(app, "contact")
@@ -1049,6 +1061,20 @@ def test_the_editor_gives_back_the_settings_it_shows(bare_app, item):
         changes = field_changes(editor, field_type)
     (again,) = parse_field_specs([{**spec.to_dict(), **changes}])
     assert again == spec
+
+
+def test_the_settings_form_asks_for_every_declared_setting(bare_app):
+    with bare_app.test_request_context():
+        wtform = SettingsForm(formdata=None, meta={"csrf": False})
+    assert [field.name for field in wtform] == [setting.name for setting in SETTINGS]
+
+
+def test_the_settings_form_gives_back_the_settings_it_shows(bare_app):
+    settings = every_setting()
+    form = Form(**{**settings, "status": FormStatus(settings["status"])})
+    with bare_app.test_request_context():
+        wtform = SettingsForm(formdata=None, data=settings_data(form), meta={"csrf": False})
+        assert wtform.settings() == settings
 
 
 def test_every_rule_input_names_a_rule_its_type_takes():

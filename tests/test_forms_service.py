@@ -1,5 +1,7 @@
-"""The forms service without HTTP: versions, field rules, authorization and the trash."""
+"""The forms service without HTTP: versions, field rules, settings, authorization and the
+trash."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,9 @@ from app.models import Role
 from app.models import User
 from app.models.types import utcnow
 from app.services import forms
+from app.services.forms import definitions
+from app.services.forms.settings import SETTINGS
+from tests.conftest import every_setting
 from tests.conftest import make_user
 
 
@@ -151,19 +156,50 @@ def test_purge_deletes_only_forms_trashed_more_than_30_days_ago(app, ctx, runner
 )
 def test_settings_are_checked(app, ctx, changes, field, message):
     form = forms.create_form(None, slug="settings")
-    settings = dict(
-        status="open",
-        closes_at=None,
-        max_responses=None,
-        confirmation_message="",
-        redirect_url=None,
-        submit_label="Send",
-        one_response_per_browser=False,
-        allowed_origins=[],
-    )
     with pytest.raises(ValidationFailed, match=message) as raised:
-        forms.update_settings(form, **{**settings, **changes})
+        forms.update_settings(form, **{**every_setting(), **changes})
     assert raised.value.field == field
+
+
+def test_update_settings_takes_every_setting_and_no_other(app, ctx):
+    form = forms.create_form(None, slug="settings")
+    with pytest.raises(TypeError, match="max_answers"):
+        forms.update_settings(form, **every_setting(), max_answers=5)
+    settings = every_setting()
+    del settings["submit_label"]
+    with pytest.raises(TypeError, match="submit_label"):
+        forms.update_settings(form, **settings)
+
+
+def test_a_definition_carries_every_setting(app, ctx):
+    form = forms.create_form(None, template="contact", slug="original")
+    forms.update_settings(form, **every_setting())
+    exported = definitions.export_definition(form)
+    assert exported["status"] == "open"
+    assert list(exported["settings"]) == [
+        setting.name for setting in SETTINGS if setting.name != "status"
+    ]
+
+    copy, created = definitions.import_definition(json.dumps({**exported, "slug": "copy"}))
+
+    assert created
+    assert forms.current_settings(copy) == every_setting()
+
+
+def test_a_definition_without_settings_gives_a_new_forms_settings(app, ctx):
+    form = forms.create_form(None, template="contact", slug="original")
+    exported = definitions.export_definition(form)
+    copy, _ = definitions.import_definition(
+        json.dumps({**exported, "slug": "copy", "settings": {}})
+    )
+    assert forms.current_settings(copy) == forms.current_settings(form)
+
+
+def test_a_copy_carries_every_setting_but_its_status(app, ctx):
+    form = forms.create_form(None, template="contact", slug="original")
+    forms.update_settings(form, **every_setting())
+    copy = forms.duplicate_form(form, None)
+    assert forms.current_settings(copy) == {**every_setting(), "status": "draft"}
 
 
 def test_slugs_are_unique_and_checked(app, ctx):

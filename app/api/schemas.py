@@ -98,6 +98,8 @@ class DraftSchema(Schema):
 
 
 class SettingsSchema(Schema):
+    # One field per setting of app.services.forms.settings.SETTINGS, in its order (a test holds
+    # them equal); each is described here, as the API documents it.
     status = fields.String(validate=validate.OneOf(_values(FormStatus)))
     closes_at = UTCDateTime(allow_none=True, metadata={"description": "With its time zone."})
     max_responses = fields.Integer(allow_none=True, strict=True)

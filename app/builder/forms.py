@@ -34,6 +34,9 @@ from app.fields import FieldSpec
 from app.fields import FieldType
 from app.fields import RuleInput
 from app.models import Form
+from app.services.forms.settings import SETTINGS
+from app.services.forms.settings import Setting
+from app.services.forms.settings import SettingKind
 from app.services.forms.templates import TEMPLATE_TITLES
 from app.services.forms.templates import TEMPLATES
 
@@ -97,6 +100,8 @@ class ReorderForm(BuilderForm):
 
 
 class SettingsForm(BuilderForm):
+    # One input per setting of forms.settings.SETTINGS, in its order (a test holds them equal):
+    # how each is asked for is the builder's own choice.
     status = SelectField("Status", choices=STATUS_CHOICES, validate_choice=False)
     closes_at = DateTimeLocalField(
         "Closes at",
@@ -128,24 +133,24 @@ class SettingsForm(BuilderForm):
     def settings(self) -> dict[str, Any]:
         """The keyword arguments of ``forms.update_settings``."""
         return {
-            "status": self.status.data,
-            "closes_at": self.closes_at.data,
-            "max_responses": self.max_responses.data,
-            "confirmation_message": self.confirmation_message.data or "",
-            "redirect_url": self.redirect_url.data,
-            "submit_label": self.submit_label.data or "",
-            "one_response_per_browser": self.one_response_per_browser.data,
-            "allowed_origins": (self.allowed_origins.data or "").splitlines(),
+            setting.name: _read_setting(setting, self[setting.name].data) for setting in SETTINGS
         }
 
 
 def settings_data(form: Form) -> dict[str, Any]:
     """The settings form's initial data from the stored form."""
-    names = ("closes_at", "max_responses", "confirmation_message", "redirect_url")
-    names += ("submit_label", "one_response_per_browser")
-    data = {name: getattr(form, name) for name in names}
-    data["status"] = form.status.value
-    data["allowed_origins"] = "\n".join(form.allowed_origins)
+    return {setting.name: _show_setting(setting, setting.value_of(form)) for setting in SETTINGS}
+
+
+def _show_setting(setting: Setting, value: Any) -> Any:
+    return "\n".join(value) if setting.kind is SettingKind.TEXT_LIST else value
+
+
+def _read_setting(setting: Setting, data: Any) -> Any:
+    if setting.kind is SettingKind.TEXT:
+        return data or ""
+    if setting.kind is SettingKind.TEXT_LIST:
+        return (data or "").splitlines()
     return data
 
 

@@ -16,6 +16,10 @@ from app.models import Form
 from app.models import FormKind
 from app.models import FormStatus
 from app.services import forms
+from app.services.forms.settings import SETTINGS
+from app.services.forms.settings import STATUS
+from app.services.forms.settings import Setting
+from app.services.forms.settings import SettingKind
 
 FORMAT_VERSION = 1
 TOP_LEVEL_KEYS = {
@@ -28,15 +32,9 @@ TOP_LEVEL_KEYS = {
     "settings",
     "fields",
 }
-SETTING_KEYS = {
-    "closes_at",
-    "max_responses",
-    "confirmation_message",
-    "redirect_url",
-    "submit_label",
-    "one_response_per_browser",
-    "allowed_origins",
-}
+# A definition gives the status at its top level, next to the fields that it publishes.
+FILE_SETTINGS = tuple(setting for setting in SETTINGS if setting is not STATUS)
+SETTING_KEYS = {setting.name for setting in FILE_SETTINGS}
 
 
 class DefinitionError(ValidationFailed):
@@ -60,13 +58,8 @@ def export_definition(form: Form) -> dict[str, Any]:
         "kind": form.kind.value,
         "status": form.status.value,
         "settings": {
-            "closes_at": form.closes_at.isoformat() if form.closes_at else None,
-            "max_responses": form.max_responses,
-            "confirmation_message": form.confirmation_message,
-            "redirect_url": form.redirect_url,
-            "submit_label": form.submit_label,
-            "one_response_per_browser": form.one_response_per_browser,
-            "allowed_origins": list(form.allowed_origins),
+            setting.name: _setting_to_json(setting, setting.value_of(form))
+            for setting in FILE_SETTINGS
         },
         "fields": list(form.draft_fields),
     }
@@ -147,22 +140,33 @@ def _apply_settings(form: Form, settings: Any, status: FormStatus) -> None:
     unknown = sorted(set(settings) - SETTING_KEYS)
     if unknown:
         raise ValidationFailed(f'unknown setting "{unknown[0]}"', field=f"settings.{unknown[0]}")
-    origins = settings.get("allowed_origins") or []
-    if not isinstance(origins, list) or not all(isinstance(item, str) for item in origins):
-        raise ValidationFailed(
-            "allowed_origins must be a list of text", field="settings.allowed_origins"
-        )
-    forms.update_settings(
-        form,
-        status=status.value,
-        closes_at=_datetime(settings.get("closes_at")),
-        max_responses=_optional_int(settings.get("max_responses"), "settings.max_responses"),
-        confirmation_message=str(settings.get("confirmation_message") or ""),
-        redirect_url=settings.get("redirect_url"),
-        submit_label=str(settings.get("submit_label") or "Submit"),
-        one_response_per_browser=bool(settings.get("one_response_per_browser", False)),
-        allowed_origins=origins,
-    )
+    values = {
+        setting.name: _setting_from_json(setting, settings.get(setting.name, setting.default))
+        for setting in FILE_SETTINGS
+    }
+    forms.update_settings(form, status=status.value, **values)
+
+
+def _setting_to_json(setting: Setting, value: Any) -> Any:
+    if setting.kind is SettingKind.TIME and value is not None:
+        return value.isoformat()
+    return value
+
+
+def _setting_from_json(setting: Setting, value: Any) -> Any:
+    # Only the shape is checked here: forms.update_settings checks the value.
+    match setting.kind:
+        case SettingKind.TIME:
+            return _datetime(value, setting.name)
+        case SettingKind.COUNT:
+            return _optional_int(value, setting.name)
+        case SettingKind.TEXT:
+            return str(value or setting.default)
+        case SettingKind.FLAG:
+            return bool(value)
+        case SettingKind.TEXT_LIST:
+            return _text_list(value, setting.name)
+    return value
 
 
 def _text(data: dict[str, Any], key: str) -> str:
@@ -180,7 +184,7 @@ def _choice(data: dict[str, Any], key: str, enum_class, default):
         raise ValidationFailed(f'"{key}" must be one of {choices}', field=key) from None
 
 
-def _datetime(value: Any) -> datetime | None:
+def _datetime(value: Any, name: str) -> datetime | None:
     if value in (None, ""):
         return None
     try:
@@ -189,18 +193,25 @@ def _datetime(value: Any) -> datetime | None:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise ValidationFailed(
-            "closes_at must be an ISO 8601 time with its zone, like 2026-12-31T18:00:00+00:00",
-            field="settings.closes_at",
+            f"{name} must be an ISO 8601 time with its zone, like 2026-12-31T18:00:00+00:00",
+            field=f"settings.{name}",
         )
     return moment
 
 
-def _optional_int(value: Any, field: str) -> int | None:
+def _optional_int(value: Any, name: str) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationFailed("must be a whole number or null", field=field)
+        raise ValidationFailed("must be a whole number or null", field=f"settings.{name}")
     return value
+
+
+def _text_list(value: Any, name: str) -> list[str]:
+    items = value or []
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ValidationFailed(f"{name} must be a list of text", field=f"settings.{name}")
+    return items
 
 
 def _line_of(text: str, path: str | None) -> int | None:

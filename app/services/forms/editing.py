@@ -30,6 +30,7 @@ from app.models.types import utcnow
 from app.services.forms.access import check_allowed
 from app.services.forms.access import get_form_by_slug
 from app.services.forms.settings import apply_nested_settings
+from app.services.forms.settings import copy_settings
 from app.services.forms.templates import TEMPLATES
 from app.services.forms.templates import get_template
 
@@ -280,15 +281,9 @@ def duplicate_form(form: Form, user: User | None) -> Form:
         description=form.description,
         kind=form.kind,
         draft_fields=list(form.draft_fields),
-        closes_at=form.closes_at,
-        max_responses=form.max_responses,
-        confirmation_message=form.confirmation_message,
-        redirect_url=form.redirect_url,
-        submit_label=form.submit_label,
-        one_response_per_browser=form.one_response_per_browser,
-        allowed_origins=list(form.allowed_origins),
         created_by_id=user.id if user else None,
     )
+    copy_settings(form, copy)
     db.session.add(copy)
     db.session.commit()
     return copy

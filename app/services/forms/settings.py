@@ -1,10 +1,17 @@
-"""A form's settings: how each is checked and stored."""
+"""A form's settings, declared once in ``SETTINGS``: what each is called and holds, its default,
+how it is checked and stored. The builder, the API and definition files read the declaration."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from collections.abc import Mapping
+from copy import copy
+from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
+from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,66 +24,53 @@ from app.models import FormStatus
 ORIGIN_PATTERN = re.compile(r"https?://[a-z0-9.-]+(:\d{1,5})?")
 
 
-def update_settings(form: Form, **settings: Any) -> None:
-    """Check and save a form's settings, named as ``_apply_settings`` takes them."""
-    _apply_settings(form, **settings)
-    db.session.commit()
+class SettingKind(StrEnum):
+    """What a setting holds; the builder's inputs and definition files write each kind their
+    own way."""
+
+    CHOICE = "choice"  # one of a few words
+    TIME = "time"  # a moment with its time zone, or None
+    COUNT = "count"  # a whole number, or None
+    TEXT = "text"
+    URL = "url"  # a web address, or None
+    FLAG = "flag"
+    TEXT_LIST = "text_list"
 
 
-def _apply_settings(
-    form: Form,
-    *,
-    status: str,
-    closes_at: datetime | None,
-    max_responses: int | None,
-    confirmation_message: str,
-    redirect_url: str | None,
-    submit_label: str,
-    one_response_per_browser: bool,
-    allowed_origins: list[str],
-) -> None:
+def _as_given(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting, stored in the ``Form`` column of its name.
+
+    ``default`` is the value when none is given, ``check`` turns a given value into the stored
+    one (or raises ValidationFailed naming the setting), ``read`` turns the stored value back
+    into one ``update_settings`` takes.
+    """
+
+    name: str
+    kind: SettingKind
+    default: Any
+    check: Callable[[Any], Any] = _as_given
+    read: Callable[[Any], Any] = _as_given
+
+    def value_of(self, form: Form) -> Any:
+        """This setting of ``form``, as ``update_settings`` takes it."""
+        return self.read(getattr(form, self.name))
+
+
+def _check_status(status: str) -> FormStatus:
     try:
-        form.status = FormStatus(status)
+        return FormStatus(status)
     except ValueError:
         raise ValidationFailed("Choose draft, open or closed.", field="status") from None
-    if closes_at is not None:
-        closes_at = _check_closing_time(closes_at)
-    if max_responses is not None and not 1 <= max_responses <= 10_000_000:
-        raise ValidationFailed("Use a number from 1 to 10,000,000.", field="max_responses")
-    form.closes_at = closes_at
-    form.max_responses = max_responses
-    form.confirmation_message = (confirmation_message or "").strip()[:5000]
-    form.redirect_url = check_redirect_url(redirect_url)
-    form.submit_label = (submit_label or "").strip()[:100] or "Submit"
-    form.one_response_per_browser = one_response_per_browser
-    form.allowed_origins = check_origins(allowed_origins)
 
 
-def current_settings(form: Form) -> dict[str, Any]:
-    """The form's settings, as ``update_settings`` takes them."""
-    return {
-        "status": form.status.value,
-        "closes_at": form.closes_at,
-        "max_responses": form.max_responses,
-        "confirmation_message": form.confirmation_message,
-        "redirect_url": form.redirect_url,
-        "submit_label": form.submit_label,
-        "one_response_per_browser": form.one_response_per_browser,
-        "allowed_origins": list(form.allowed_origins),
-    }
-
-
-def apply_nested_settings(form: Form, settings: dict[str, Any]) -> None:
-    """Settings given as ``{"settings": {...}}``: a refusal names ``settings.<name>``."""
-    try:
-        _apply_settings(form, **{**current_settings(form), **settings})
-    except DomainError as error:
-        if error.field:
-            error.field = f"settings.{error.field}"
-        raise
-
-
-def _check_closing_time(closes_at: datetime) -> datetime:
+def _check_closing_time(closes_at: datetime | None) -> datetime | None:
+    if closes_at is None:
+        return None
     if closes_at.tzinfo is None:
         raise ValidationFailed("Give the closing time with its time zone.", field="closes_at")
     try:
@@ -85,6 +79,20 @@ def _check_closing_time(closes_at: datetime) -> datetime:
         raise ValidationFailed(
             "Give a closing time within our calendar.", field="closes_at"
         ) from None
+
+
+def _check_response_limit(limit: int | None) -> int | None:
+    if limit is not None and not 1 <= limit <= 10_000_000:
+        raise ValidationFailed("Use a number from 1 to 10,000,000.", field="max_responses")
+    return limit
+
+
+def _clean_confirmation_message(message: str | None) -> str:
+    return (message or "").strip()[:5000]
+
+
+def _clean_submit_label(label: str | None) -> str:
+    return (label or "").strip()[:100] or "Submit"
 
 
 def check_redirect_url(url: str | None) -> str | None:
@@ -121,3 +129,61 @@ def check_origins(origins: list[str]) -> list[str]:
     if len(cleaned) > 50:
         raise ValidationFailed("List at most 50 websites.", field="allowed_origins")
     return cleaned
+
+
+STATUS = Setting(
+    "status",
+    SettingKind.CHOICE,
+    FormStatus.DRAFT.value,
+    check=_check_status,
+    read=attrgetter("value"),
+)
+# In this order they are checked, exported and shown.
+SETTINGS: tuple[Setting, ...] = (
+    STATUS,
+    Setting("closes_at", SettingKind.TIME, None, check=_check_closing_time),
+    Setting("max_responses", SettingKind.COUNT, None, check=_check_response_limit),
+    Setting("confirmation_message", SettingKind.TEXT, "", check=_clean_confirmation_message),
+    Setting("redirect_url", SettingKind.URL, None, check=check_redirect_url),
+    Setting("submit_label", SettingKind.TEXT, "Submit", check=_clean_submit_label),
+    Setting("one_response_per_browser", SettingKind.FLAG, False),
+    Setting("allowed_origins", SettingKind.TEXT_LIST, (), check=check_origins, read=list),
+)
+
+
+def update_settings(form: Form, **settings: Any) -> None:
+    """Check and save a form's settings: every one in ``SETTINGS``, by its name."""
+    _apply_settings(form, settings)
+    db.session.commit()
+
+
+def current_settings(form: Form) -> dict[str, Any]:
+    """The form's settings, as ``update_settings`` takes them."""
+    return {setting.name: setting.value_of(form) for setting in SETTINGS}
+
+
+def apply_nested_settings(form: Form, settings: dict[str, Any]) -> None:
+    """Settings given as ``{"settings": {...}}``: a refusal names ``settings.<name>``."""
+    try:
+        _apply_settings(form, {**current_settings(form), **settings})
+    except DomainError as error:
+        if error.field:
+            error.field = f"settings.{error.field}"
+        raise
+
+
+def copy_settings(source: Form, target: Form) -> None:
+    """Give ``target`` the settings of ``source`` but its status: a copy starts as a draft."""
+    for setting in SETTINGS:
+        if setting is not STATUS:
+            # copy() so that two forms never share one list of origins
+            setattr(target, setting.name, copy(getattr(source, setting.name)))
+
+
+def _apply_settings(form: Form, settings: Mapping[str, Any]) -> None:
+    names = {setting.name for setting in SETTINGS}
+    if settings.keys() != names:
+        # a caller that left one out would otherwise store None in its place
+        raise TypeError(f"settings are {sorted(names)}, not {sorted(settings)}")
+    for setting in SETTINGS:
+        setattr(form, setting.name, setting.check(settings[setting.name]))
