@@ -94,10 +94,10 @@ def _render(form, version, embedded, action, query, bound, errors) -> str:
         bound = version_form_class(version.id)(data=prefill_data(specs, query or MultiDict()))
     return render_template(
         "public/form.html",
-        form_row=form,
+        form=form,
         version=version,
         specs=specs,
-        form=bound,
+        respondent_form=bound,
         errors=errors,
         labels={spec.key: spec.label for spec in specs},
         first_error=errors[0].key if errors else None,
