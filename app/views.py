@@ -9,6 +9,7 @@ from flask import Response
 from flask import render_template
 from flask import send_file
 from flask_wtf import FlaskForm
+from wtforms import Form as WTForm
 
 from app.exceptions import DomainError
 from app.models import StoredFile
@@ -24,10 +25,20 @@ def add_domain_error(form: FlaskForm, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
-def render_form_page(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
-    """Render a page with a form: 422 when the submitted form has errors, else 200."""
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(template, form=form, **context), status
+def forms_with_errors(context: dict[str, Any]) -> list[WTForm]:
+    """The WTForms forms among a page's values that have errors to show."""
+    return [
+        value
+        for value in context.values()
+        if isinstance(value, WTForm) and (value.errors or value.form_errors)
+    ]
+
+
+def render_form_page(template: str, **context: Any) -> tuple[str, int]:
+    """Render a page with its WTForms forms, each passed as ``<purpose>_form`` (in templates
+    ``form`` is the Form model): 422 when one of them has errors, else 200."""
+    status = 422 if forms_with_errors(context) else 200
+    return render_template(template, **context), status
 
 
 def file_download(stored: StoredFile) -> Response:

@@ -30,7 +30,7 @@ def profile():
             return redirect(url_for("account.profile"), 303)
     return render_form_page(
         "account/profile.html",
-        form,
+        profile_form=form,
         token_form=NewTokenForm(formdata=None),
         tokens=tokens.list_tokens(user),
     )
@@ -50,7 +50,7 @@ def change_password():
             login_user(user)
             flash("Your password is changed. Other sessions were signed out.", "success")
             return redirect(url_for("account.profile"), 303)
-    return render_form_page("account/password.html", form)
+    return render_form_page("account/password.html", password_form=form)
 
 
 @bp.post("/tokens")
@@ -67,7 +67,7 @@ def create_token():
             return render_template("account/token_created.html", token=token, value=value), 201
     page = render_template(
         "account/profile.html",
-        form=ProfileForm(obj=user, formdata=None),
+        profile_form=ProfileForm(obj=user, formdata=None),
         token_form=token_form,
         tokens=tokens.list_tokens(user),
     )

@@ -73,7 +73,7 @@ def setup():
             login_user(owner)
             flash("Welcome to Formyard. Your owner account is ready.", "success")
             return redirect(url_for("dashboard.index"), 303)
-    return render_form_page("auth/setup.html", form)
+    return render_form_page("auth/setup.html", setup_form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -90,14 +90,14 @@ def login():
         except Throttled as error:
             add_domain_error(form, error)
             headers = {"Retry-After": str(error.retry_after)}
-            return render_template("auth/login.html", form=form), 429, headers
+            return render_template("auth/login.html", login_form=form), 429, headers
         except DomainError as error:
             add_domain_error(form, error)
         else:
             session.clear()  # a fresh session cookie for the signed-in user
             login_user(user, remember=form.remember.data)
             return redirect(next_path or url_for("dashboard.index"), 303)
-    return render_form_page("auth/login.html", form)
+    return render_form_page("auth/login.html", login_form=form)
 
 
 @bp.post("/logout")
@@ -119,10 +119,11 @@ def forgot_password():
         except Throttled as error:
             add_domain_error(form, error)
             headers = {"Retry-After": str(error.retry_after)}
-            return render_template("auth/forgot_password.html", form=form), 429, headers
+            page = render_template("auth/forgot_password.html", forgot_password_form=form)
+            return page, 429, headers
         # The same answer whether or not the address has an account.
         return render_template("auth/reset_sent.html", email=form.email.data)
-    return render_form_page("auth/forgot_password.html", form)
+    return render_form_page("auth/forgot_password.html", forgot_password_form=form)
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -152,7 +153,9 @@ def _choose_password(token: str, *, invitation: bool):
             add_domain_error(form, error)
         else:
             return _password_chosen(user, invitation)
-    return render_form_page("auth/choose_password.html", form, user=user, invitation=invitation)
+    return render_form_page(
+        "auth/choose_password.html", password_form=form, user=user, invitation=invitation
+    )
 
 
 def _password_chosen(user, invitation: bool):

@@ -69,11 +69,16 @@ def _editor_page(form: Form, spec: FieldSpec, editor: FieldEditorForm):
     if spec.key in forms.published_keys(form):
         editor.key.render_kw = {"readonly": True}
         editor.key.description = "Published, so it stays: answers are stored under it."
-    context = {"record": form, "spec": spec, "field_type": get_field_type(spec.type)}
+    context = {
+        "form": form,
+        "editor_form": editor,
+        "spec": spec,
+        "field_type": get_field_type(spec.type),
+    }
     if wants_json() and not editor.errors:
-        html = render_template("builder/_field_editor.html", form=editor, **context)
+        html = render_template("builder/_field_editor.html", **context)
         return jsonify(field=spec.to_dict(), html=html)
-    return form_page("builder/field.html", editor, **context)
+    return form_page("builder/field.html", **context)
 
 
 @bp.post("/<int:form_id>/fields/<key>/duplicate")

@@ -35,6 +35,7 @@ from app.markdown import render_markdown
 from app.models import Form
 from app.services import forms
 from app.views import add_domain_error
+from app.views import forms_with_errors
 from app.views import render_form_page
 
 SNIPPET_INPUTS = {
@@ -139,11 +140,13 @@ def refused(wtform: FlaskForm, error: DomainError) -> Response | None:
     return None
 
 
-def form_page(template: str, wtform: FlaskForm, **context: Any) -> Any:
-    """The page with ``wtform`` (422 when it has errors); JSON clients get only the errors."""
-    if wtform.errors and wants_json():
-        return json_form_errors(wtform)
-    return render_form_page(template, wtform, **context)
+def form_page(template: str, **context: Any) -> Any:
+    """The page with its WTForms forms (422 when one has errors); JSON clients get only the
+    errors."""
+    failed = forms_with_errors(context)
+    if failed and wants_json():
+        return json_form_errors(failed[0])
+    return render_form_page(template, **context)
 
 
 def show_error(wtform: FlaskForm, error: DomainError) -> None:
@@ -186,7 +189,7 @@ def builder_fragments(form: Form) -> dict[str, str]:
 
 def builder_context(form: Form) -> dict[str, Any]:
     return {
-        "record": form,
+        "form": form,
         "specs": form.draft_specs,
         "field_types": FIELD_TYPES,
         "locked_keys": forms.published_keys(form),
@@ -203,7 +206,7 @@ def render_preview(form: Form) -> Markup:
         description=render_markdown(form.description),
         specs=specs,
         # Prefixed ids, so a field keyed "title" does not clash with the details form's input.
-        form=build_form_class(specs)(prefix="preview-"),
+        respondent_form=build_form_class(specs)(prefix="preview-"),
         action=None,
         token="",
         multipart=needs_multipart(specs),
@@ -226,7 +229,7 @@ def render_builder(
             page_errors.append(error.message)
     template = "builder/edit.html"
     page, status = render_form_page(
-        template, details, page_errors=page_errors, **builder_context(form)
+        template, details_form=details, page_errors=page_errors, **builder_context(form)
     )
     return page, 422 if page_errors else status
 

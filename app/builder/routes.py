@@ -69,10 +69,10 @@ def new_form():
                 current_user, title=wtform.title.data, template=wtform.template.data
             )
         except ValidationFailed as error:
-            return refused(wtform, error) or form_page("builder/new.html", wtform)
+            return refused(wtform, error) or form_page("builder/new.html", creation_form=wtform)
         message = f'Created "{form.title}".'
         return answer(form, message, location=_builder_url(form.id), status=201, fragments=False)
-    return form_page("builder/new.html", wtform)
+    return form_page("builder/new.html", creation_form=wtform)
 
 
 @bp.get("/<int:form_id>")
@@ -128,8 +128,8 @@ def form_settings(form_id: int):
 def _settings_page(form: Form, wtform: SettingsForm):
     return form_page(
         "builder/settings.html",
-        wtform,
-        record=form,
+        settings_form=wtform,
+        form=form,
         zone=user_zone().key,
         public_url=public_url(form),
         embed_snippet=embed_snippet(form),

@@ -51,8 +51,8 @@ def edit_notifications(form_id: int):
             return redirect(url_for("integrations.edit_notifications", form_id=form.id), 303)
     return render_form_page(
         "integrations/notifications.html",
-        wtform,
-        record=form,
+        notification_form=wtform,
+        form=form,
         mail_configured=notifications.mail_configured(),
     )
 
@@ -77,7 +77,7 @@ def add_webhook(form_id: int):
         else:
             # Shown in this answer only; later pages never show the secret again.
             page = render_template(
-                "integrations/secret.html", record=form, endpoint=endpoint, secret=secret
+                "integrations/secret.html", form=form, endpoint=endpoint, secret=secret
             )
             return page, 201
     return _webhooks_page(form, wtform, 422)
@@ -86,8 +86,8 @@ def add_webhook(form_id: int):
 def _webhooks_page(form: Form, wtform: WebhookForm, status: int):
     page = render_template(
         "integrations/webhooks.html",
-        record=form,
-        form=wtform,
+        form=form,
+        webhook_form=wtform,
         endpoints=webhooks.list_endpoints(form),
     )
     return page, status
@@ -115,8 +115,8 @@ def show_webhook(form_id: int, endpoint_id: int):
     deliveries, attempts, older = webhooks.delivery_log(endpoint, before)
     return render_form_page(
         "integrations/webhook.html",
-        wtform,
-        record=form,
+        webhook_form=wtform,
+        form=form,
         endpoint=endpoint,
         deliveries=deliveries,
         attempts=attempts,
@@ -151,7 +151,7 @@ def rotate_secret(form_id: int, endpoint_id: int):
     endpoint = webhooks.get_endpoint(form, endpoint_id)
     secret = webhooks.rotate_secret(endpoint)
     return render_template(
-        "integrations/secret.html", record=form, endpoint=endpoint, secret=secret, rotated=True
+        "integrations/secret.html", form=form, endpoint=endpoint, secret=secret, rotated=True
     )
 
 

@@ -160,10 +160,10 @@ def _render(form, version, embedded, action, query, bound, errors, page) -> str:
     last_page = flow_page is None or flow_page.id == flow.pages[-1].id
     return render_template(
         "public/form.html",
-        form_row=form,
+        form=form,
         version=version,
         specs=specs,
-        form=bound,
+        respondent_form=bound,
         errors=errors,
         labels={spec.key: spec.label for spec in specs},
         first_error=errors[0].key if errors else None,

@@ -35,7 +35,7 @@ def new_user():
         else:
             # Shown in this answer only, never kept in the session or a flash message.
             return render_template("users/password_shown.html", user=user, password=password), 201
-    return render_form_page("users/new.html", form)
+    return render_form_page("users/new.html", user_form=form)
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -50,7 +50,7 @@ def edit_user(user_id: int):
         else:
             flash(f"{user.email} is now {user.role.value}.", "success")
             return redirect(url_for("users.list_users"), 303)
-    return render_form_page("users/edit.html", form, user=user)
+    return render_form_page("users/edit.html", role_form=form, user=user)
 
 
 @bp.post("/<int:user_id>/deactivate")
@@ -94,7 +94,7 @@ def invite_user():
             flash(f"Invitation sent to {user.email}. The link works for 7 days.", "success")
             return redirect(url_for("users.list_users"), 303)
     return render_form_page(
-        "users/invite.html", form, mail_configured=notifications.mail_configured()
+        "users/invite.html", invite_form=form, mail_configured=notifications.mail_configured()
     )
 
 
