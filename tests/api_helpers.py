@@ -13,7 +13,7 @@ from app.models import Role
 from app.services import forms
 from app.services.accounts import tokens
 from app.services.accounts import users
-from tests.conftest import PASSWORD
+from tests.auth_helpers import PASSWORD
 
 CONTACT_FIELDS: list[dict[str, Any]] = [
     {"key": "name", "type": "short_text", "label": "Name", "required": True},

@@ -20,7 +20,7 @@ from tests.api_helpers import ApiClient
 from tests.api_helpers import error_of
 from tests.api_helpers import make_contact_form
 from tests.api_helpers import make_token
-from tests.conftest import require_service
+from tests.database_helpers import require_service
 
 STATIC = Path(__file__).resolve().parent.parent / "app" / "static"
 RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy")

@@ -25,8 +25,8 @@ from tests.api_helpers import error_of
 from tests.api_helpers import make_contact_form
 from tests.api_helpers import make_token
 from tests.api_helpers import stored_token
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import make_user
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import make_user
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import submit_answers
 

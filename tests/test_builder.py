@@ -27,10 +27,10 @@ from app.models import User
 from app.services import forms
 from app.services.accounts import passwords
 from app.services.forms.templates import TEMPLATES
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import AuthActions
-from tests.conftest import fetch_user
-from tests.conftest import make_user
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import AuthActions
+from tests.auth_helpers import fetch_user
+from tests.auth_helpers import make_user
 
 # --- helpers ---------------------------------------------------------------------------------
 

@@ -7,8 +7,8 @@ from app.fields import UploadedFile
 from app.models import Role
 from app.services import forms
 from app.services.submissions import storage
-from tests.conftest import AuthActions
-from tests.conftest import make_user
+from tests.auth_helpers import AuthActions
+from tests.auth_helpers import make_user
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from app.models import Role
 from app.models import User
 from app.models.types import utcnow
 from app.services import forms
-from tests.conftest import make_user
+from tests.auth_helpers import make_user
 
 
 @pytest.fixture

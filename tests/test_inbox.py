@@ -22,8 +22,8 @@ from app.services.forms.view_counts import flush_views
 from app.services.inbox import rollups
 from app.services.submissions import storage
 from app.signals import submission_accepted
-from tests.conftest import AuthActions
-from tests.conftest import make_user
+from tests.auth_helpers import AuthActions
+from tests.auth_helpers import make_user
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SIZES = [
@@ -127,7 +127,7 @@ def stored(app, submission_id: int) -> Submission:
 
 
 def csrf(client) -> str:
-    from tests.conftest import csrf_token_from
+    from tests.auth_helpers import csrf_token_from
 
     return csrf_token_from(client.get("/account", follow_redirects=True))
 

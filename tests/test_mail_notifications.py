@@ -4,7 +4,7 @@ outbox and a worker, to a real SMTP server on loopback."""
 import pytest
 
 from app.models import DeliveryStatus
-from tests.conftest import AuthActions
+from tests.auth_helpers import AuthActions
 from tests.delivery_helpers import all_deliveries
 from tests.delivery_helpers import mail_app_fixture  # noqa: F401
 from tests.delivery_helpers import make_form
@@ -228,7 +228,7 @@ def test_bad_settings_are_refused_with_422(mail_app, auth, owner, data, message)
 
 @pytest.mark.parametrize(("role", "status"), [("viewer", 403), ("editor", 200)])
 def test_only_editors_see_the_email_settings(mail_app, role, status):
-    from tests.conftest import make_user
+    from tests.auth_helpers import make_user
 
     make_user(mail_app, f"{role}@example.com", role)
     form_id = make_form(mail_app)

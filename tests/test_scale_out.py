@@ -27,10 +27,10 @@ from app.models import DeliveryStatus
 from app.models import Role
 from app.models import Submission
 from config import normalize_database_url
-from tests.conftest import CSRF_RE
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
-from tests.conftest import make_user
+from tests.auth_helpers import CSRF_RE
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
+from tests.auth_helpers import make_user
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import free_port

@@ -15,7 +15,7 @@ from app.models import Role
 from app.models import Submission
 from app.models.search_index import FTS_STATE
 from app.models.search_index import FTS_TABLE
-from tests.conftest import make_user
+from tests.auth_helpers import make_user
 from tests.test_inbox import add_submission
 from tests.test_inbox import listed_ids
 from tests.test_inbox import make_survey

@@ -5,11 +5,11 @@ import re
 import pytest
 
 from app.models import Role
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
-from tests.conftest import AuthActions
-from tests.conftest import fetch_user
-from tests.conftest import make_user
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
+from tests.auth_helpers import AuthActions
+from tests.auth_helpers import fetch_user
+from tests.auth_helpers import make_user
 
 # (method, path) of every admin route and the least role that may use it.
 ADMIN_ROUTES = [

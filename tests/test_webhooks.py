@@ -10,8 +10,8 @@ import pytest
 from app.models import DeliveryStatus
 from app.services.delivery import netcheck
 from app.services.delivery import webhooks
-from tests.conftest import AuthActions
-from tests.conftest import make_user
+from tests.auth_helpers import AuthActions
+from tests.auth_helpers import make_user
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import all_deliveries

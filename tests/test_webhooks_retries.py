@@ -11,7 +11,7 @@ from app.models import DeliveryStatus
 from app.models import Role
 from app.models.delivery import FAILING_TIME_BEFORE_DISABLING
 from app.services.delivery import outbox
-from tests.conftest import make_user
+from tests.auth_helpers import make_user
 from tests.delivery_helpers import Clock
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import add_webhook
