@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from flask.testing import FlaskClient
+
 from app.extensions import db
 from app.models import Role
 from app.models import User
@@ -57,3 +59,30 @@ class AuthActions:
 
     def logout(self):
         return self.post("/logout")
+
+
+def sign_in(
+    app, role: Role | str = Role.OWNER, *, email: str | None = None, timezone: str | None = None
+) -> FlaskClient:
+    """A new client signed in through the sign-in page as a user with ``role``.
+
+    The user is ``email``, by default OWNER_EMAIL for the owner (the ``owner`` fixture's user)
+    and ``<role>@example.com`` for the others; made through the service unless they exist
+    already. ``timezone`` sets their time zone before they sign in. Tests take it as the
+    ``signed_in`` fixture; this function is for an app a test builds itself.
+    """
+    role = Role(role)
+    email = email or (OWNER_EMAIL if role == Role.OWNER else f"{role.value}@example.com")
+    existing = fetch_user(app, email)
+    if existing is None:
+        make_user(app, email, role)
+    elif existing.role != role:
+        raise ValueError(f"{email} exists already as {existing.role.value}, not {role.value}")
+    if timezone is not None:
+        with app.app_context():
+            users.find_user_by_email(email).timezone = timezone
+            db.session.commit()
+    client = app.test_client()
+    signed = AuthActions(client).login(email)
+    assert signed.status_code == 303, f"{email} could not sign in"
+    return client

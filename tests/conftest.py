@@ -1,4 +1,5 @@
-"""Fixtures in the Flask way: ``app``, ``client``, ``runner`` and a small ``auth`` helper.
+"""Fixtures in the Flask way: ``app``, ``client``, ``runner``, a small ``auth`` helper, and
+``signed_in(role)`` for a client signed in as an owner, editor or viewer.
 
 Every test that uses ``app`` runs on SQLite and, when ``TEST_DATABASE_URL`` is set, again on
 PostgreSQL. ``REQUIRE_SERVICES=1`` turns a missing service into a failure instead of a skip.
@@ -7,6 +8,7 @@ Helpers that tests import live in the tests/*_helpers.py modules, not here.
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 import pytest
@@ -18,6 +20,7 @@ from config import normalize_database_url
 from tests.auth_helpers import OWNER_EMAIL
 from tests.auth_helpers import AuthActions
 from tests.auth_helpers import make_user
+from tests.auth_helpers import sign_in
 from tests.database_helpers import clear_process_caches
 from tests.database_helpers import empty_tables
 from tests.database_helpers import postgres_database_for_this_worker
@@ -71,3 +74,10 @@ def owner(app) -> int:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def signed_in(app):
+    """``signed_in(role=Role.OWNER, *, email=None, timezone=None)``: a new client signed in as a
+    user with ``role``, made unless they exist (see ``tests.auth_helpers.sign_in``)."""
+    return functools.partial(sign_in, app)

@@ -4,7 +4,6 @@ outbox and a worker, to a real SMTP server on loopback."""
 import pytest
 
 from app.models import DeliveryStatus
-from tests.auth_helpers import AuthActions
 from tests.delivery_helpers import all_deliveries
 from tests.delivery_helpers import mail_app_fixture  # noqa: F401
 from tests.delivery_helpers import make_form
@@ -227,12 +226,8 @@ def test_bad_settings_are_refused_with_422(mail_app, auth, owner, data, message)
 
 
 @pytest.mark.parametrize(("role", "status"), [("viewer", 403), ("editor", 200)])
-def test_only_editors_see_the_email_settings(mail_app, role, status):
-    from tests.auth_helpers import make_user
-
-    make_user(mail_app, f"{role}@example.com", role)
+def test_only_editors_see_the_email_settings(mail_app, signed_in, role, status):
+    client = signed_in(role)
     form_id = make_form(mail_app)
-    client = mail_app.test_client()
-    AuthActions(client).login(f"{role}@example.com")
     assert client.get(f"/forms/{form_id}/notifications").status_code == status
     assert client.get("/forms/999/notifications").status_code in {403, 404}

@@ -10,8 +10,6 @@ import pytest
 from app.models import DeliveryStatus
 from app.services.delivery import netcheck
 from app.services.delivery import webhooks
-from tests.auth_helpers import AuthActions
-from tests.auth_helpers import make_user
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import all_deliveries
@@ -92,12 +90,10 @@ def test_editing_disabling_and_deleting_a_webhook(mail_app, client, auth, owner,
 
 
 @pytest.mark.parametrize(("role", "status"), [("viewer", 403), ("editor", 200)])
-def test_only_editors_manage_webhooks(mail_app, receiver, role, status):
-    make_user(mail_app, f"{role}@example.com", role)
+def test_only_editors_manage_webhooks(mail_app, signed_in, receiver, role, status):
+    client = signed_in(role)
     form_id = make_form(mail_app)
     endpoint_id, _secret = add_webhook(mail_app, form_id, receiver.url)
-    client = mail_app.test_client()
-    AuthActions(client).login(f"{role}@example.com")
     assert client.get(f"/forms/{form_id}/webhooks").status_code == status
     assert client.get(f"/forms/{form_id}/webhooks/{endpoint_id}").status_code == status
 
