@@ -12,6 +12,7 @@ from limits.strategies import FixedWindowRateLimiter
 from app import create_app
 from app.extensions import limiter
 from app.services.accounts import throttle
+from tests.database_helpers import clear_process_caches
 from tests.delivery_helpers import CONTACT_FIELDS as DELIVERY_CONTACT_FIELDS
 from tests.delivery_helpers import Clock
 from tests.delivery_helpers import Reply
@@ -34,6 +35,9 @@ DOWN_REDIS = "redis://127.0.0.1:9/0"
 
 @pytest.fixture
 def app_without_database():
+    # Forms another test cached in this process (by slug, such as "contact") would otherwise
+    # answer without the database.
+    clear_process_caches()
     return create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": DOWN_DATABASE})
 
 
