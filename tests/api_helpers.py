@@ -1,4 +1,4 @@
-"""Tokens, forms and submissions for the API tests, made through the services as a person would
+"""Tokens and contact fields for the API tests, made through the services as a person would
 make them; requests carry a Bearer token and no cookie."""
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ApiToken
 from app.models import Role
-from app.services import forms
 from app.services.accounts import tokens
 from app.services.accounts import users
-from tests.conftest import PASSWORD
+from tests.auth_helpers import PASSWORD
 
 CONTACT_FIELDS: list[dict[str, Any]] = [
     {"key": "name", "type": "short_text", "label": "Name", "required": True},
@@ -66,16 +65,6 @@ class ApiClient:
 
     def delete(self, path: str, **kwargs: Any):
         return self._call("delete", path, **kwargs)
-
-
-def make_contact_form(app, slug: str = "contact", *, publish: bool = True) -> int:
-    """A form with CONTACT_FIELDS, published unless told; its id."""
-    with app.app_context():
-        form = forms.create_form(None, title="Contact us", slug=slug)
-        forms.save_fields(form, CONTACT_FIELDS)
-        if publish:
-            forms.publish(form, None)
-        return form.id
 
 
 def stored_token(app, token: str) -> ApiToken:

@@ -1,5 +1,5 @@
-"""A real SMTP server and a real HTTP receiver on loopback, a clock tests can move, and forms,
-workers and stored deliveries for the email, webhook and worker tests.
+"""A real SMTP server and a real HTTP receiver on loopback, a clock tests can move, and the
+fields, submissions, workers and stored deliveries of the email, webhook and worker tests.
 
 Test modules import the fixtures they use (``smtp_server_fixture`` provides ``smtp_server``).
 
@@ -9,7 +9,6 @@ test that started them.
 
 from __future__ import annotations
 
-import copy
 import email
 import json
 import socket
@@ -37,10 +36,8 @@ from app.extensions import db
 from app.models import Delivery
 from app.models import DeliveryAttempt
 from app.models import Form
-from app.models import User
 from app.models import WebhookEndpoint
 from app.models.types import utcnow
-from app.services import forms
 from app.services.delivery import notifications
 from app.services.delivery import webhooks
 from app.services.delivery.worker import Worker
@@ -264,7 +261,7 @@ def receiver_fixture():
         server.stop()
 
 
-# --- the app, forms and submissions ------------------------------------------------------------
+# --- the app and submissions -------------------------------------------------------------------
 
 
 @pytest.fixture(name="mail_app")
@@ -294,25 +291,6 @@ class Clock:
     def advance(self, delta: timedelta) -> datetime:
         self.now += delta
         return self.now
-
-
-def make_form(
-    app,
-    fields: list[dict[str, Any]] | None = None,
-    *,
-    slug: str = "contact",
-    title: str = "Contact us",
-    kind: str = "built",
-    owner_id: int | None = None,
-) -> int:
-    """A published form through the services, as an editor makes it; its id."""
-    with app.app_context():
-        creator = db.session.get(User, owner_id) if owner_id else None
-        form = forms.create_form(creator, title=title, slug=slug, kind=kind)
-        if kind == "built":
-            forms.save_fields(form, copy.deepcopy(fields or CONTACT_FIELDS))
-        forms.publish(form, None)
-        return form.id
 
 
 def set_recipients(app, form_id: int, recipients: str, **autoresponder: Any) -> None:

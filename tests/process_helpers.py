@@ -33,7 +33,7 @@ from sqlalchemy import create_engine
 from sqlalchemy import text
 
 from config import normalize_database_url
-from tests.conftest import require_service
+from tests.database_helpers import require_service
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent

@@ -1,12 +1,11 @@
-"""Forms, pages and stored rows for the public-side tests.
+"""Fields, pages and stored rows for the public-side tests; tests.form_helpers makes the forms.
 
-Forms are built through the services, as an editor would; pages are read the way a browser
-reads them (elements by id, their attributes and text); stored rows come back detached.
+Pages are read the way a browser reads them (elements by id, their attributes and text);
+stored rows come back detached.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 import struct
 import zlib
@@ -106,73 +105,6 @@ def png_bytes() -> bytes:
 
 
 PNG = png_bytes()
-
-
-# --- building forms ------------------------------------------------------------------------
-
-
-def make_form(
-    app,
-    fields: list[dict[str, Any]] | None = None,
-    *,
-    title: str = "Survey",
-    description: str = "",
-    slug: str | None = None,
-    publish: bool = True,
-    **settings: Any,
-) -> str:
-    """A built form with ``fields`` (every type by default), published unless told; its slug."""
-    with app.app_context():
-        form = forms.create_form(None, title=title, slug=slug)
-        if description:
-            forms.update_details(form, title=title, description=description, slug=form.slug)
-        forms.save_fields(form, copy.deepcopy(EVERY_FIELD if fields is None else fields))
-        if publish:
-            forms.publish(form, None)
-        slug = form.slug
-    if settings:
-        change_settings(app, slug, **settings)
-    return slug
-
-
-def make_endpoint(app, *, slug: str = "contact", **settings: Any) -> str:
-    """An open static-site endpoint; other websites post their own HTML forms to it."""
-    with app.app_context():
-        form = forms.create_form(None, title="Site contact", slug=slug, kind="endpoint")
-        forms.publish(form, None)
-    if settings:
-        change_settings(app, slug, **settings)
-    return slug
-
-
-def change_settings(app, slug: str, **changes: Any) -> None:
-    """Change some settings through the service, keeping the others."""
-    with app.app_context():
-        form = forms.get_form_by_slug(slug)
-        settings = {
-            "status": form.status.value,
-            "closes_at": form.closes_at,
-            "max_responses": form.max_responses,
-            "confirmation_message": form.confirmation_message,
-            "redirect_url": form.redirect_url,
-            "submit_label": form.submit_label,
-            "one_response_per_browser": form.one_response_per_browser,
-            "allowed_origins": list(form.allowed_origins),
-        }
-        forms.update_settings(form, **(settings | changes))
-
-
-def publish_fields(app, slug: str, fields: list[dict[str, Any]]) -> int:
-    """Save new draft fields and publish them; the new version's id."""
-    with app.app_context():
-        form = forms.get_form_by_slug(slug)
-        forms.save_fields(form, copy.deepcopy(fields))
-        return forms.publish(form, None).id
-
-
-def trash(app, slug: str) -> None:
-    with app.app_context():
-        forms.trash_form(forms.get_form_by_slug(slug))
 
 
 # --- reading what was stored ---------------------------------------------------------------

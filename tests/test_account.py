@@ -2,10 +2,10 @@
 
 import pytest
 
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
-from tests.conftest import AuthActions
-from tests.conftest import fetch_user
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
+from tests.auth_helpers import AuthActions
+from tests.auth_helpers import fetch_user
 
 NEW_PASSWORD = "a completely new passphrase"
 

@@ -15,9 +15,9 @@ from app.services.forms.settings import SETTINGS
 from tests.api_helpers import CONTACT_FIELDS
 from tests.api_helpers import ApiClient
 from tests.api_helpers import error_of
-from tests.api_helpers import make_contact_form
 from tests.api_helpers import make_token
-from tests.conftest import every_setting
+from tests.form_helpers import every_setting
+from tests.form_helpers import make_form
 
 
 @pytest.fixture
@@ -36,8 +36,8 @@ def stored_form(app, form_id: int) -> Form:
 
 
 def test_list_shows_forms_not_in_the_trash(app, api):
-    contact = make_contact_form(app)
-    trashed = make_contact_form(app, "old")
+    contact = make_form(app, CONTACT_FIELDS).id
+    trashed = make_form(app, CONTACT_FIELDS, slug="old").id
     assert api.delete(f"/forms/{trashed}").status_code == 204
     response = api.get("/forms")
     assert response.status_code == 200
@@ -52,7 +52,7 @@ def test_list_shows_forms_not_in_the_trash(app, api):
 
 
 def test_read_a_form_gives_draft_and_published_fields_by_key(app, api):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     api.patch(f"/forms/{form_id}", json={"fields": [*CONTACT_FIELDS[:2], CONTACT_FIELDS[3]]})
     form = api.get(f"/forms/{form_id}").get_json()
     assert [field["key"] for field in form["published"]["fields"]] == [
@@ -71,7 +71,7 @@ def test_read_a_form_gives_draft_and_published_fields_by_key(app, api):
 
 
 def test_unknown_or_trashed_form_is_404(app, api):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     api.delete(f"/forms/{form_id}")
     for path in (f"/forms/{form_id}", "/forms/999", "/forms/0", "/forms/99999999999999999999"):
         response = api.get(path)
@@ -117,7 +117,7 @@ def test_create_refuses_with_field_details(app, api, body, field, message):
 
 
 def test_a_taken_slug_is_refused(app, api):
-    make_contact_form(app)
+    make_form(app, CONTACT_FIELDS)
     response = api.post("/forms", json={"title": "Again", "slug": "contact"})
     assert response.status_code == 422
     assert error_of(response)["details"] == {"slug": ["Another form already uses this address."]}
@@ -127,7 +127,7 @@ def test_a_taken_slug_is_refused(app, api):
 
 
 def test_patch_changes_only_what_is_given(app, api):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     response = api.patch(
         f"/forms/{form_id}",
         json={
@@ -149,7 +149,7 @@ def test_patch_changes_only_what_is_given(app, api):
 
 
 def test_a_refused_patch_changes_nothing(app, api):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     response = api.patch(
         f"/forms/{form_id}",
         json={
@@ -180,7 +180,7 @@ def test_a_refused_patch_changes_nothing(app, api):
     ],
 )
 def test_patch_refuses_with_the_field_at_fault(app, api, body, field):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     response = api.patch(f"/forms/{form_id}", json=body)
     assert response.status_code == 422
     assert field in error_of(response)["details"]
@@ -192,7 +192,7 @@ def test_the_settings_schemas_name_every_declared_setting(schema):
 
 
 def test_patch_and_read_carry_every_setting(app, api):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     settings = {**every_setting(), "closes_at": "2031-05-04T14:30:00+02:00"}
     response = api.patch(f"/forms/{form_id}", json={"settings": settings})
     assert response.status_code == 200
@@ -202,7 +202,7 @@ def test_patch_and_read_carry_every_setting(app, api):
 
 
 def test_a_published_key_keeps_its_type(app, api):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     changed = [*CONTACT_FIELDS[:3], {"key": "message", "type": "short_text", "label": "Msg"}]
     response = api.patch(f"/forms/{form_id}", json={"fields": changed})
     assert response.status_code == 422
@@ -233,7 +233,7 @@ def test_publishing_a_form_without_questions_is_refused(app, api):
 
 
 def test_delete_moves_to_the_trash(app, api):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     response = api.delete(f"/forms/{form_id}")
     assert response.status_code == 204
     assert response.data == b""
@@ -285,7 +285,7 @@ def test_too_large_a_body_answers_413(app, api):
 
 @pytest.mark.parametrize("path", ["/forms?x=%00", "/forms?%00=x", "/forms/1/files/a%00b"])
 def test_nul_in_the_address_answers_400(app, api, path):
-    make_contact_form(app)
+    make_form(app, CONTACT_FIELDS)
     response = api.get(path)
     assert response.status_code == 400
     assert "NUL" in error_of(response)["message"]
@@ -317,7 +317,7 @@ def test_wrong_method_answers_405_in_json(app, api):
     ],
 )
 def test_unknown_addresses_and_ids_out_of_range_answer_404_in_the_api_shape(app, api, method, path):
-    make_contact_form(app)
+    make_form(app, CONTACT_FIELDS)
     response = getattr(api, method)(path, json={} if method == "patch" else None)
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
@@ -325,7 +325,7 @@ def test_unknown_addresses_and_ids_out_of_range_answer_404_in_the_api_shape(app,
 
 
 def test_options_lists_only_the_addresses_own_methods(app, api):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     response = api.client.options(f"/api/v1/forms/{form_id}", headers=api.headers)
     assert response.status_code == 200
     assert response.headers["Allow"] == "GET, HEAD, PATCH, DELETE, OPTIONS"

@@ -16,11 +16,12 @@ from app.extensions import limiter
 from app.models import Role
 from app.security import CONTENT_SECURITY_POLICY
 from app.services.accounts import tokens
+from tests.api_helpers import CONTACT_FIELDS
 from tests.api_helpers import ApiClient
 from tests.api_helpers import error_of
-from tests.api_helpers import make_contact_form
 from tests.api_helpers import make_token
-from tests.conftest import require_service
+from tests.database_helpers import require_service
+from tests.form_helpers import make_form
 
 STATIC = Path(__file__).resolve().parent.parent / "app" / "static"
 RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy")
@@ -35,7 +36,7 @@ def api(app, client, owner) -> ApiClient:
 
 
 def test_every_answer_carries_the_rate_limit_headers(app, client, api):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     answers = [
         api.get("/forms"),  # 200
         api.post("/forms", json={"title": "   "}),  # 422

@@ -17,11 +17,12 @@ from schemathesis import checks
 
 from app.models import Role
 from app.services.delivery import netcheck
+from tests.api_helpers import CONTACT_FIELDS
 from tests.api_helpers import bearer
-from tests.api_helpers import make_contact_form
 from tests.api_helpers import make_token
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import submit_answers
+from tests.form_helpers import make_form
 
 # Enough to reach every branch the schema describes, few enough for the suite to stay quick;
 # API_FUZZ_EXAMPLES=500 digs deeper.
@@ -50,7 +51,7 @@ def api_schema(app, monkeypatch):
     app.config["API_RATE_LIMIT"] = "1000000 per minute"
     app.config["API_ANONYMOUS_RATE_LIMIT"] = "1000000 per minute"
     for number in range(SEEDED_FORMS):
-        form_id = make_contact_form(app, f"form-{number}")
+        form_id = make_form(app, CONTACT_FIELDS, slug=f"form-{number}").id
         submit_answers(app, form_id, {"name": "Ann", "email": "ann@example.com"})
         add_webhook(app, form_id, f"https://hooks.example/{number}")
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)

@@ -17,10 +17,11 @@ from app.extensions import db
 from app.models import Delivery
 from app.models import Role
 from app.models import Submission
+from tests.api_helpers import CONTACT_FIELDS
 from tests.api_helpers import ApiClient
 from tests.api_helpers import error_of
-from tests.api_helpers import make_contact_form
 from tests.api_helpers import make_token
+from tests.form_helpers import make_form
 from tests.public_helpers import PNG
 
 ANN = {"name": "Ann", "email": "ann@example.com", "topic": "sales", "message": "Hello Lisbon"}
@@ -33,7 +34,7 @@ def api(app, client, owner) -> ApiClient:
 
 @pytest.fixture
 def form_id(app) -> int:
-    return make_contact_form(app)
+    return make_form(app, CONTACT_FIELDS).id
 
 
 def submit(api: ApiClient, form_id: int, answers: dict, **kwargs) -> dict:

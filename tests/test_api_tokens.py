@@ -19,16 +19,17 @@ from app.models.types import utcnow
 from app.services.accounts import tokens
 from app.services.accounts import users
 from app.services.delivery import netcheck
+from tests.api_helpers import CONTACT_FIELDS
 from tests.api_helpers import ApiClient
 from tests.api_helpers import bearer
 from tests.api_helpers import error_of
-from tests.api_helpers import make_contact_form
 from tests.api_helpers import make_token
 from tests.api_helpers import stored_token
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import make_user
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import make_user
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import submit_answers
+from tests.form_helpers import make_form
 
 TOKEN_RE = re.compile(r'<code class="secret"[^>]*>(fy_[^<]+)</code>')
 
@@ -124,7 +125,7 @@ def test_a_deactivated_users_token_fails_at_once_and_works_again_when_reactivate
 
 
 def test_a_read_token_reads_but_cannot_write(app, client, owner):
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     api = ApiClient(client, make_token(app, OWNER_EMAIL, scope="read"))
     assert api.get(f"/forms/{form_id}").status_code == 200
     for response in (
@@ -147,7 +148,7 @@ def test_a_viewers_token_cannot_write_whatever_its_scope(
     app, client, owner, scope, code, monkeypatch
 ):
     monkeypatch.setattr(netcheck, "system_resolver", lambda host, port: ["93.184.215.14"])
-    form_id = make_contact_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     submission_id = submit_answers(app, form_id, {"name": "Ann", "email": "ann@example.com"})
     webhook_id, _secret = add_webhook(app, form_id, "https://hooks.example/1")
     api = ApiClient(client, make_token(app, "viewer@example.com", Role.VIEWER, scope))

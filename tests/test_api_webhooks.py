@@ -8,12 +8,13 @@ import pytest
 from app.models import Role
 from app.services.delivery import netcheck
 from app.services.delivery.webhooks import sign
+from tests.api_helpers import CONTACT_FIELDS
 from tests.api_helpers import ApiClient
 from tests.api_helpers import error_of
-from tests.api_helpers import make_contact_form
 from tests.api_helpers import make_token
 from tests.delivery_helpers import receiver_fixture  # noqa: F401
 from tests.delivery_helpers import run_worker
+from tests.form_helpers import make_form
 
 ANN = {"name": "Ann", "email": "ann@example.com"}
 
@@ -26,7 +27,7 @@ def api(app, client, owner) -> ApiClient:
 
 @pytest.fixture
 def form_id(app) -> int:
-    return make_contact_form(app)
+    return make_form(app, CONTACT_FIELDS).id
 
 
 def test_add_shows_the_secret_once_and_list_never(app, api, form_id, receiver):

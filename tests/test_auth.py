@@ -12,12 +12,12 @@ from app.extensions import db
 from app.models import Role
 from app.models import User
 from app.services.accounts import users
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
-from tests.conftest import AuthActions
-from tests.conftest import csrf_token_from
-from tests.conftest import fetch_user
-from tests.conftest import make_user
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
+from tests.auth_helpers import AuthActions
+from tests.auth_helpers import csrf_token_from
+from tests.auth_helpers import fetch_user
+from tests.auth_helpers import make_user
 
 
 def count_users(app) -> int:

@@ -30,30 +30,10 @@ from app.services import forms
 from app.services.accounts import passwords
 from app.services.forms.settings import SETTINGS
 from app.services.forms.templates import TEMPLATES
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import AuthActions
-from tests.conftest import every_setting
-from tests.conftest import fetch_user
-from tests.conftest import make_user
+from tests.auth_helpers import AuthActions
+from tests.form_helpers import every_setting
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def signed_in(app, role: Role = Role.OWNER):
-    """A client signed in with ``role`` (the owner exists already), and its AuthActions.
-
-    The session is set as Flask-Login's ``login_user`` sets it: signing in through the page
-    is what tests/test_auth.py checks; here it would only add a password hash per test.
-    """
-    email = OWNER_EMAIL if role == Role.OWNER else f"{role.value}@example.com"
-    if role != Role.OWNER:
-        make_user(app, email, role)
-    client = app.test_client()
-    session_id = fetch_user(app, email).get_id()
-    with client.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
-    return client, AuthActions(client)
 
 
 def new_form(app, template: str = "contact", **settings) -> int:
@@ -113,11 +93,6 @@ def cheap_password_hashes(monkeypatch):
     monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
-@pytest.fixture
-def owner_client(app, owner):
-    return signed_in(app)
-
-
 # --- who may do what -------------------------------------------------------------------------
 
 # (method, path, data, least role); {id} is a form with a "name" field, {trashed} one in the trash.
@@ -158,9 +133,10 @@ def route_path(app, path: str) -> str:
 @pytest.mark.parametrize(("method", "path", "data", "least_role"), ROUTES)
 @pytest.mark.parametrize("role", list(Role))
 def test_roles_are_enforced_on_every_builder_route(
-    app, owner, method, path, data, least_role, role
+    app, owner, signed_in, method, path, data, least_role, role
 ):
-    client, actions = signed_in(app, role)
+    client = signed_in(role)
+    actions = AuthActions(client)
     path = route_path(app, path)
     response = client.get(path) if method == "GET" else actions.post(path, data)
     if role.includes(least_role):
@@ -184,8 +160,8 @@ def test_anonymous_json_clients_get_401(app, client, owner):
     assert response.get_json()["error"]["code"] == "unauthorized"
 
 
-def test_json_posts_need_the_csrf_header(app, owner_client):
-    client, _ = owner_client
+def test_json_posts_need_the_csrf_header(app, signed_in):
+    client = signed_in()
     form_id = new_form(app)
     response = client.post(
         f"/forms/{form_id}/fields", json={"type": "email"}, headers={"Accept": "application/json"}
@@ -216,8 +192,9 @@ def test_json_posts_need_the_csrf_header(app, owner_client):
     ],
 )
 @pytest.mark.parametrize("as_json", [False, True])
-def test_unknown_forms_and_fields_are_404(app, owner_client, method, path, as_json):
-    client, actions = owner_client
+def test_unknown_forms_and_fields_are_404(app, signed_in, method, path, as_json):
+    client = signed_in()
+    actions = AuthActions(client)
     path = path.format(id=new_form(app))
     headers = {"Accept": "application/json"} if as_json else {}
     if method == "GET":
@@ -233,8 +210,8 @@ def test_unknown_forms_and_fields_are_404(app, owner_client, method, path, as_js
 # --- the list, new forms, the trash ----------------------------------------------------------
 
 
-def test_the_list_shows_status_counts_and_unpublished_changes(app, owner_client):
-    client, _ = owner_client
+def test_the_list_shows_status_counts_and_unpublished_changes(app, signed_in):
+    client = signed_in()
     now = datetime.now(UTC)
     draft = new_form(app, "contact", title="Draft one")
     full = new_form(app, "contact", title="Full one", max_responses=3, submission_count=3)
@@ -265,9 +242,9 @@ def card_title(card: str) -> str:
     return re.search(r"<h2>\s*(?:<a [^>]*>)?([^<]+)", card).group(1).strip()
 
 
-def test_viewers_see_the_list_without_editing_actions(app, owner):
+def test_viewers_see_the_list_without_editing_actions(app, owner, signed_in):
     form_id = new_form(app)
-    client, _ = signed_in(app, Role.VIEWER)
+    client = signed_in(Role.VIEWER)
     page = page_text(client.get("/forms"))
     assert "Contact us" in page
     assert "New form" not in page
@@ -276,8 +253,8 @@ def test_viewers_see_the_list_without_editing_actions(app, owner):
 
 @pytest.mark.parametrize("template", list(TEMPLATES))
 @pytest.mark.parametrize("title", ["", "Our own title"])
-def test_a_new_form_starts_blank_or_from_each_template(app, owner_client, template, title):
-    _, actions = owner_client
+def test_a_new_form_starts_blank_or_from_each_template(app, signed_in, template, title):
+    actions = AuthActions(signed_in())
     response = actions.post("/forms/new", {"template": template, "title": title})
 
     assert response.status_code == 303
@@ -289,8 +266,9 @@ def test_a_new_form_starts_blank_or_from_each_template(app, owner_client, templa
     assert form.status == FormStatus.DRAFT
 
 
-def test_a_new_form_by_json(app, owner_client):
-    client, actions = owner_client
+def test_a_new_form_by_json(app, signed_in):
+    client = signed_in()
+    actions = AuthActions(client)
     response = json_post(client, actions, "/forms/new", json={"template": "event"})
     assert response.status_code == 201
     body = response.get_json()
@@ -300,8 +278,9 @@ def test_a_new_form_by_json(app, owner_client):
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_an_unknown_template_is_refused(app, owner_client, as_json):
-    client, actions = owner_client
+def test_an_unknown_template_is_refused(app, signed_in, as_json):
+    client = signed_in()
+    actions = AuthActions(client)
     if as_json:
         response = json_post(client, actions, "/forms/new", json={"template": "survey"})
         assert response.status_code == 422
@@ -314,8 +293,8 @@ def test_an_unknown_template_is_refused(app, owner_client, as_json):
         assert db.session.query(Form).count() == 0
 
 
-def test_duplicate_a_form(app, owner_client):
-    _, actions = owner_client
+def test_duplicate_a_form(app, signed_in):
+    actions = AuthActions(signed_in())
     original = new_form(app, "event", max_responses=50)
     publish(app, original)
 
@@ -331,8 +310,9 @@ def test_duplicate_a_form(app, owner_client):
     assert copy.published_version_id is None
 
 
-def test_trash_and_restore(app, owner_client):
-    client, actions = owner_client
+def test_trash_and_restore(app, signed_in):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
 
     response = actions.post(f"/forms/{form_id}/trash")
@@ -356,8 +336,8 @@ def test_trash_and_restore(app, owner_client):
 # --- the builder page: details, preview, publishing --------------------------------------------
 
 
-def test_the_builder_shows_fields_palette_and_a_preview_like_the_public_page(app, owner_client):
-    client, _ = owner_client
+def test_the_builder_shows_fields_palette_and_a_preview_like_the_public_page(app, signed_in):
+    client = signed_in()
     form_id = new_form(app, "job_application")
     page = page_text(client.get(f"/forms/{form_id}"))
 
@@ -373,8 +353,9 @@ def test_the_builder_shows_fields_palette_and_a_preview_like_the_public_page(app
     assert "Unpublished changes" in page
 
 
-def test_details_are_saved(app, owner_client):
-    client, actions = owner_client
+def test_details_are_saved(app, signed_in):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app)
     response = actions.post(
         f"/forms/{form_id}/details",
@@ -402,9 +383,10 @@ def test_details_are_saved(app, owner_client):
 )
 @pytest.mark.parametrize("as_json", [False, True])
 def test_bad_details_are_refused_next_to_their_input(
-    app, owner_client, data, input_name, message, as_json
+    app, signed_in, data, input_name, message, as_json
 ):
-    client, actions = owner_client
+    client = signed_in()
+    actions = AuthActions(client)
     new_form(app, "blank", slug="taken")
     form_id = new_form(app)
     if as_json:
@@ -418,8 +400,9 @@ def test_bad_details_are_refused_next_to_their_input(
     assert fetch_form(app, form_id).title == "Contact us"
 
 
-def test_publishing_freezes_a_version_that_later_edits_do_not_change(app, owner_client):
-    client, actions = owner_client
+def test_publishing_freezes_a_version_that_later_edits_do_not_change(app, signed_in):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
 
     response = actions.post(f"/forms/{form_id}/publish")
@@ -455,8 +438,9 @@ def test_publishing_freezes_a_version_that_later_edits_do_not_change(app, owner_
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_a_form_without_questions_cannot_be_published(app, owner_client, as_json):
-    client, actions = owner_client
+def test_a_form_without_questions_cannot_be_published(app, signed_in, as_json):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "blank")
     message = "Add at least one question before publishing."
     if as_json:
@@ -478,8 +462,9 @@ def test_a_form_without_questions_cannot_be_published(app, owner_client, as_json
 
 
 @pytest.mark.parametrize("type_name", list(FIELD_TYPES))
-def test_every_type_can_be_added_edited_and_previewed(app, owner_client, type_name):
-    client, actions = owner_client
+def test_every_type_can_be_added_edited_and_previewed(app, signed_in, type_name):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "blank")
 
     response = actions.post(f"/forms/{form_id}/fields", {"type": type_name})
@@ -496,8 +481,9 @@ def test_every_type_can_be_added_edited_and_previewed(app, owner_client, type_na
     assert client.get(f"/forms/{form_id}").status_code == 200
 
 
-def test_add_a_field_by_json(app, owner_client):
-    client, actions = owner_client
+def test_add_a_field_by_json(app, signed_in):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
 
     response = json_post(
@@ -518,8 +504,9 @@ def test_add_a_field_by_json(app, owner_client):
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_an_unknown_field_type_is_refused(app, owner_client, as_json):
-    client, actions = owner_client
+def test_an_unknown_field_type_is_refused(app, signed_in, as_json):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
     message = "Choose a field type from the list."
     if as_json:
@@ -533,8 +520,8 @@ def test_an_unknown_field_type_is_refused(app, owner_client, as_json):
     assert keys_of(app, form_id) == ["name", "email", "message"]
 
 
-def test_edit_a_field_with_its_rules(app, owner_client):
-    _, actions = owner_client
+def test_edit_a_field_with_its_rules(app, signed_in):
+    actions = AuthActions(signed_in())
     form_id = new_form(app, "contact")
     response = actions.post(
         f"/forms/{form_id}/fields/name",
@@ -569,8 +556,8 @@ def test_edit_a_field_with_its_rules(app, owner_client):
     }
 
 
-def test_edit_choices_one_per_line_and_file_kinds(app, owner_client):
-    _, actions = owner_client
+def test_edit_choices_one_per_line_and_file_kinds(app, signed_in):
+    actions = AuthActions(signed_in())
     form_id = new_form(app, "job_application")
     response = actions.post(
         f"/forms/{form_id}/fields/position",
@@ -590,8 +577,9 @@ def test_edit_choices_one_per_line_and_file_kinds(app, owner_client):
     assert fields["cv"]["rules"] == {"accept": ["pdf", "text"], "max_size_mb": 2.5}
 
 
-def test_edit_a_field_by_json(app, owner_client):
-    client, actions = owner_client
+def test_edit_a_field_by_json(app, signed_in):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "event")
     response = json_post(
         client,
@@ -612,8 +600,8 @@ def test_edit_a_field_by_json(app, owner_client):
     assert 'max="3"' in body["html"]["preview"]
 
 
-def test_the_editor_fragment_by_json(app, owner_client):
-    client, _ = owner_client
+def test_the_editor_fragment_by_json(app, signed_in):
+    client = signed_in()
     form_id = new_form(app, "event")
     response = client.get(
         f"/forms/{form_id}/fields/session", headers={"Accept": "application/json"}
@@ -728,9 +716,9 @@ FIELD_ERRORS = [
 
 @pytest.mark.parametrize(("type_name", "posted", "path", "input_name", "message"), FIELD_ERRORS)
 def test_field_errors_are_shown_next_to_their_input(
-    app, owner_client, type_name, posted, path, input_name, message
+    app, signed_in, type_name, posted, path, input_name, message
 ):
-    _, actions = owner_client
+    actions = AuthActions(signed_in())
     form_id, key = form_with_field(app, type_name)
     before = fetch_form(app, form_id).draft_fields
 
@@ -743,9 +731,10 @@ def test_field_errors_are_shown_next_to_their_input(
 
 @pytest.mark.parametrize(("type_name", "posted", "path", "input_name", "message"), FIELD_ERRORS)
 def test_field_errors_by_json_name_the_setting(
-    app, owner_client, type_name, posted, path, input_name, message
+    app, signed_in, type_name, posted, path, input_name, message
 ):
-    client, actions = owner_client
+    client = signed_in()
+    actions = AuthActions(client)
     form_id, key = form_with_field(app, type_name)
     body = {"label": "Q", "key": key, **posted}
 
@@ -760,8 +749,9 @@ def test_field_errors_by_json_name_the_setting(
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_a_published_key_is_locked(app, owner_client, as_json):
-    client, actions = owner_client
+def test_a_published_key_is_locked(app, signed_in, as_json):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
     publish(app, form_id)
     data = {"label": "Email", "key": "mail"}
@@ -781,8 +771,9 @@ def test_a_published_key_is_locked(app, owner_client, as_json):
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_duplicate_a_field(app, owner_client, as_json):
-    client, actions = owner_client
+def test_duplicate_a_field(app, signed_in, as_json):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
     path = f"/forms/{form_id}/fields/email/duplicate"
     response = json_post(client, actions, path) if as_json else actions.post(path)
@@ -797,8 +788,9 @@ def test_duplicate_a_field(app, owner_client, as_json):
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_delete_a_field(app, owner_client, as_json):
-    client, actions = owner_client
+def test_delete_a_field(app, signed_in, as_json):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
     path = f"/forms/{form_id}/fields/email/delete"
     response = json_post(client, actions, path) if as_json else actions.post(path)
@@ -827,8 +819,9 @@ def test_delete_a_field(app, owner_client, as_json):
     ],
 )
 @pytest.mark.parametrize("as_json", [False, True])
-def test_move_a_field_up_or_down(app, owner_client, key, direction, order, message, as_json):
-    client, actions = owner_client
+def test_move_a_field_up_or_down(app, signed_in, key, direction, order, message, as_json):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
     path = f"/forms/{form_id}/fields/{key}/move"
     if as_json:
@@ -843,8 +836,9 @@ def test_move_a_field_up_or_down(app, owner_client, key, direction, order, messa
     assert keys_of(app, form_id) == order
 
 
-def test_a_move_needs_a_direction(app, owner_client):
-    client, actions = owner_client
+def test_a_move_needs_a_direction(app, signed_in):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
     response = json_post(
         client, actions, f"/forms/{form_id}/fields/email/move", json={"direction": "left"}
@@ -854,8 +848,9 @@ def test_a_move_needs_a_direction(app, owner_client):
 
 
 @pytest.mark.parametrize("as_json", [False, True])
-def test_reorder_fields(app, owner_client, as_json):
-    client, actions = owner_client
+def test_reorder_fields(app, signed_in, as_json):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
     order = ["message", "name", "email"]
     path = f"/forms/{form_id}/order"
@@ -872,8 +867,9 @@ def test_reorder_fields(app, owner_client, as_json):
 
 @pytest.mark.parametrize("order", [["name", "email"], ["name", "email", "message", "extra"], []])
 @pytest.mark.parametrize("as_json", [False, True])
-def test_a_reorder_must_name_every_field_once(app, owner_client, order, as_json):
-    client, actions = owner_client
+def test_a_reorder_must_name_every_field_once(app, signed_in, order, as_json):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
     message = "The new order must list every field exactly once."
     if as_json:
@@ -900,8 +896,9 @@ GOOD_SETTINGS = {
 }
 
 
-def test_settings_are_saved_with_the_closing_time_in_the_users_zone(app, owner_client):
-    client, actions = owner_client
+def test_settings_are_saved_with_the_closing_time_in_the_users_zone(app, signed_in):
+    client = signed_in()
+    actions = AuthActions(client)
     with app.app_context():
         db.session.query(User).update({"timezone": "Europe/Paris"})
         db.session.commit()
@@ -938,8 +935,8 @@ def test_settings_are_saved_with_the_closing_time_in_the_users_zone(app, owner_c
     assert "Europe/Paris" in page
 
 
-def test_settings_show_the_embed_and_static_site_snippets(app, owner_client):
-    client, _ = owner_client
+def test_settings_show_the_embed_and_static_site_snippets(app, signed_in):
+    client = signed_in()
     form_id = new_form(app, "contact")
     base = app.config["BASE_URL"]
     page = page_text(client.get(f"/forms/{form_id}/settings"))
@@ -974,9 +971,10 @@ def test_settings_show_the_embed_and_static_site_snippets(app, owner_client):
 )
 @pytest.mark.parametrize("as_json", [False, True])
 def test_bad_settings_are_refused_next_to_their_input(
-    app, owner_client, changes, input_name, message, as_json
+    app, signed_in, changes, input_name, message, as_json
 ):
-    client, actions = owner_client
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
     data = {**GOOD_SETTINGS, **changes}
     if as_json:
@@ -995,16 +993,17 @@ def test_bad_settings_are_refused_next_to_their_input(
     )
 
 
-def test_the_settings_page_has_an_input_for_every_setting(app, owner_client):
-    client, _ = owner_client
+def test_the_settings_page_has_an_input_for_every_setting(app, signed_in):
+    client = signed_in()
     form_id = new_form(app, "contact")
     page = client.get(f"/forms/{form_id}/settings").get_data(as_text=True)
     for setting in SETTINGS:
         assert f'name="{setting.name}"' in page
 
 
-def test_settings_by_json(app, owner_client):
-    client, actions = owner_client
+def test_settings_by_json(app, signed_in):
+    client = signed_in()
+    actions = AuthActions(client)
     form_id = new_form(app, "contact")
     response = json_post(
         client, actions, f"/forms/{form_id}/settings", json={**GOOD_SETTINGS, "max_responses": 5}

@@ -17,8 +17,8 @@ from app.models.delivery import DeliveryTrigger
 from app.models.types import utcnow
 from app.ops.deploy_checks import check_settings
 from app.services.delivery import outbox
-from tests.conftest import _driver_url
-from tests.conftest import require_service
+from config import normalize_database_url
+from tests.database_helpers import require_service
 
 STRONG_KEY = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 GOOD_SETTINGS = {
@@ -35,7 +35,7 @@ GOOD_SETTINGS = {
 
 
 def make_app(database_url: str, **settings):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": _driver_url(database_url), **settings})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url), **settings})
     with app.app_context():
         db.create_all()
     return app

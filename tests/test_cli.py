@@ -3,10 +3,10 @@
 import pytest
 
 from app.models import Role
-from tests.conftest import PASSWORD
-from tests.conftest import AuthActions
-from tests.conftest import fetch_user
-from tests.conftest import make_user
+from tests.auth_helpers import PASSWORD
+from tests.auth_helpers import AuthActions
+from tests.auth_helpers import fetch_user
+from tests.auth_helpers import make_user
 
 
 def test_create_user_with_password_from_the_environment(app, runner, monkeypatch):

@@ -30,7 +30,6 @@ from app.services.submissions import storage
 from tests.test_inbox import add_submission
 from tests.test_inbox import fresh_caches  # noqa: F401 -- an autouse fixture
 from tests.test_inbox import make_survey
-from tests.test_inbox import signed_in
 
 WINTER = datetime(2025, 1, 15, 9, 30, 5, tzinfo=UTC)
 SUMMER = datetime(2025, 7, 15, 9, 30, 5, tzinfo=UTC)
@@ -39,7 +38,7 @@ FORMULA_CHOICES = [{"value": "plus", "label": '+1, "more"'}, {"value": "m", "lab
 
 
 @pytest.fixture
-def exported(app, owner):
+def exported(app, owner, signed_in):
     """A survey with two submissions (one with a file) and a viewer in Paris to export them."""
     form_id = make_survey(app)
     with app.app_context():
@@ -61,7 +60,7 @@ def exported(app, owner):
         at=SUMMER,
         is_starred=True,
     )
-    client = signed_in(app, Role.VIEWER, "Europe/Paris")
+    client = signed_in(Role.VIEWER, timezone="Europe/Paris")
     return form_id, client, first, second, reference["file_id"]
 
 
@@ -190,7 +189,7 @@ def test_an_unknown_format_is_not_found(exported):
 
 
 @pytest.fixture
-def formula_exports(app, owner):
+def formula_exports(app, owner, signed_in):
     """A built form and an endpoint form whose answers, labels and referrer are formulas."""
     fields = [{"key": "note", "type": "short_text", "label": '=HYPERLINK("x")'}]
     built = make_survey(app, fields, slug="formulas")
@@ -207,7 +206,7 @@ def formula_exports(app, owner):
         for key in ("=field", "list"):
             db.session.add(EndpointKey(form_id=endpoint_id, key=key))
         db.session.commit()
-    return built, endpoint_id, signed_in(app, Role.VIEWER)
+    return built, endpoint_id, signed_in(Role.VIEWER)
 
 
 @pytest.mark.parametrize("export_format", ["csv", "xlsx"])

@@ -7,8 +7,6 @@ from app.fields import UploadedFile
 from app.models import Role
 from app.services import forms
 from app.services.submissions import storage
-from tests.conftest import AuthActions
-from tests.conftest import make_user
 
 
 @pytest.fixture
@@ -24,16 +22,9 @@ def stored_file(app):
         return form.id, other.id, reference["file_id"]
 
 
-def signed_in_client(app, role: Role):
-    make_user(app, f"{role.value}@example.com", role)
-    client = app.test_client()
-    AuthActions(client).login(f"{role.value}@example.com")
-    return client
-
-
-def test_viewer_downloads_a_file_as_an_attachment(app, owner, stored_file):
+def test_viewer_downloads_a_file_as_an_attachment(app, owner, signed_in, stored_file):
     form_id, _, file_id = stored_file
-    response = signed_in_client(app, Role.VIEWER).get(f"/forms/{form_id}/files/{file_id}")
+    response = signed_in(Role.VIEWER).get(f"/forms/{form_id}/files/{file_id}")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert "report" in response.headers["Content-Disposition"]
@@ -42,9 +33,9 @@ def test_viewer_downloads_a_file_as_an_attachment(app, owner, stored_file):
     assert response.data.startswith(b"<script>")
 
 
-def test_a_file_is_not_found_through_another_form(app, owner, stored_file):
+def test_a_file_is_not_found_through_another_form(app, owner, signed_in, stored_file):
     _, other_id, file_id = stored_file
-    client = signed_in_client(app, Role.VIEWER)
+    client = signed_in(Role.VIEWER)
     assert client.get(f"/forms/{other_id}/files/{file_id}").status_code == 404
     assert client.get(f"/forms/{other_id}/files/nope").status_code == 404
 

@@ -20,8 +20,8 @@ from app.models.types import utcnow
 from app.services import forms
 from app.services.forms import definitions
 from app.services.forms.settings import SETTINGS
-from tests.conftest import every_setting
-from tests.conftest import make_user
+from tests.auth_helpers import make_user
+from tests.form_helpers import every_setting
 
 
 @pytest.fixture

@@ -22,8 +22,7 @@ from app.services.forms.view_counts import flush_views
 from app.services.inbox import rollups
 from app.services.submissions import storage
 from app.signals import submission_accepted
-from tests.conftest import AuthActions
-from tests.conftest import make_user
+from tests.auth_helpers import csrf_token_from
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SIZES = [
@@ -93,20 +92,6 @@ def add_submission(
         return submission.id
 
 
-def signed_in(app, role: Role, timezone: str = "UTC"):
-    """A client signed in as a new user with ``role`` (and time zone)."""
-    email = f"{role.value}-{timezone.replace('/', '-').lower()}@example.com"
-    user_id = make_user(app, email, role)
-    with app.app_context():
-        from app.models import User
-
-        db.session.get(User, user_id).timezone = timezone
-        db.session.commit()
-    client = app.test_client()
-    AuthActions(client).login(email)
-    return client
-
-
 def listed_ids(response, form_id: int) -> list[int]:
     """The submissions a list page shows, top to bottom."""
     html = response.get_data(as_text=True)
@@ -127,8 +112,6 @@ def stored(app, submission_id: int) -> Submission:
 
 
 def csrf(client) -> str:
-    from tests.conftest import csrf_token_from
-
     return csrf_token_from(client.get("/account", follow_redirects=True))
 
 
@@ -143,15 +126,11 @@ def survey(app, owner) -> int:
     return make_survey(app)
 
 
-@pytest.fixture
-def editor(app, owner):
-    return signed_in(app, Role.EDITOR)
-
-
 # --- pages -------------------------------------------------------------------------------------
 
 
-def test_pages_are_newest_first_and_follow_cursors_both_ways(app, survey, editor):
+def test_pages_are_newest_first_and_follow_cursors_both_ways(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     ids = [add_submission(app, survey, {"name": f"P{n}"}, minutes_ago=200 - n) for n in range(120)]
     newest_first = ids[::-1]
 
@@ -171,7 +150,8 @@ def test_pages_are_newest_first_and_follow_cursors_both_ways(app, survey, editor
     assert listed_ids(editor.get(link(back, "prev")), survey) == newest_first[:50]
 
 
-def test_pages_stay_correct_while_submissions_arrive(app, survey, editor):
+def test_pages_stay_correct_while_submissions_arrive(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     ids = [add_submission(app, survey, {"name": f"P{n}"}, minutes_ago=200 - n) for n in range(80)]
     first = editor.get(f"/forms/{survey}/submissions")
     # Five arrive while the first page is read, one in the very same second as the newest.
@@ -184,7 +164,8 @@ def test_pages_stay_correct_while_submissions_arrive(app, survey, editor):
     assert set(arrived) <= set(top[:6])
 
 
-def test_a_garbled_cursor_shows_the_first_page(app, survey, editor):
+def test_a_garbled_cursor_shows_the_first_page(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     newest = add_submission(app, survey, {"name": "Ann"})
     response = editor.get(f"/forms/{survey}/submissions?after=x.y")
     assert listed_ids(response, survey) == [newest]
@@ -245,13 +226,15 @@ def varied(app, survey) -> dict[str, int]:
         ("f.unknown=x&f.size=nope", []),
     ],
 )
-def test_filters_and_search_combine(app, varied, editor, survey, query, expected):
+def test_filters_and_search_combine(app, varied, signed_in, survey, query, expected):
+    editor = signed_in(Role.EDITOR)
     response = editor.get(f"/forms/{survey}/submissions?{query}")
     assert response.status_code == 200
     assert listed_ids(response, survey) == [varied[name] for name in expected]
 
 
-def test_filter_is_kept_in_links_so_a_view_can_be_shared(app, varied, editor, survey):
+def test_filter_is_kept_in_links_so_a_view_can_be_shared(app, varied, signed_in, survey):
+    editor = signed_in(Role.EDITOR)
     response = editor.get(f"/forms/{survey}/submissions?q=lisbon&f.size=l&cols=message")
     html = response.get_data(as_text=True)
     assert (
@@ -262,18 +245,19 @@ def test_filter_is_kept_in_links_so_a_view_can_be_shared(app, varied, editor, su
     assert '<th scope="col">Message</th>' in html and '<th scope="col">Your name</th>' not in html
 
 
-def test_dates_are_days_in_the_users_time_zone(app, survey):
+def test_dates_are_days_in_the_users_time_zone(app, survey, signed_in):
     # 23:30 UTC on 9 March is already 10 March in Paris.
     late = add_submission(
         app, survey, {"name": "Late"}, at=datetime(2025, 3, 9, 23, 30, tzinfo=UTC)
     )
-    paris = signed_in(app, Role.VIEWER, "Europe/Paris")
+    paris = signed_in(Role.VIEWER, timezone="Europe/Paris")
     shown = paris.get(f"/forms/{survey}/submissions?from=2025-03-10&to=2025-03-10")
     assert listed_ids(shown, survey) == [late]
     assert "2025-03-10 00:30" in shown.get_data(as_text=True)
 
 
-def test_search_finds_answers_of_every_kind_of_form(app, owner, editor):
+def test_search_finds_answers_of_every_kind_of_form(app, owner, signed_in):
+    editor = signed_in(Role.EDITOR)
     with app.app_context():
         endpoint = forms.create_form(None, title="Site", slug="site", kind="endpoint")
         forms.publish(endpoint, None)
@@ -292,9 +276,9 @@ def test_search_finds_answers_of_every_kind_of_form(app, owner, editor):
     ("role", "reads", "changes"),
     [(Role.VIEWER, 200, 403), (Role.EDITOR, 200, 302), (Role.OWNER, 200, 302)],
 )
-def test_viewers_read_and_export_editors_also_change(app, survey, role, reads, changes):
+def test_viewers_read_and_export_editors_also_change(app, survey, signed_in, role, reads, changes):
     submission_id = add_submission(app, survey, {"name": "Ann"})
-    client = signed_in(app, role) if role != Role.OWNER else _owner_client(app)
+    client = signed_in(role)
     for path in ("submissions", f"submissions/{submission_id}", "submissions/export", "summary"):
         assert client.get(f"/forms/{survey}/{path}").status_code == reads, path
     token = csrf(client)
@@ -310,19 +294,14 @@ def test_viewers_read_and_export_editors_also_change(app, survey, role, reads, c
     assert (after.is_starred, after.deleted_at is not None) == ((changes == 302),) * 2
 
 
-def _owner_client(app):
-    client = app.test_client()
-    AuthActions(client).login()
-    return client
-
-
 def test_anonymous_people_are_sent_to_sign_in(client, survey):
     response = client.get(f"/forms/{survey}/submissions")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
 
 
-def test_a_submission_is_found_only_through_its_own_form(app, survey, editor):
+def test_a_submission_is_found_only_through_its_own_form(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     other = make_survey(app, slug="other")
     submission_id = add_submission(app, survey, {"name": "Ann"})
     assert editor.get(f"/forms/{other}/submissions/{submission_id}").status_code == 404
@@ -340,7 +319,7 @@ def test_a_submission_is_found_only_through_its_own_form(app, survey, editor):
 # --- one submission ------------------------------------------------------------------------------
 
 
-def test_opening_a_submission_shows_it_as_asked_and_marks_it_read(app, survey):
+def test_opening_a_submission_shows_it_as_asked_and_marks_it_read(app, survey, signed_in):
     with app.app_context():
         reference = storage.save_upload(
             survey,
@@ -364,7 +343,7 @@ def test_opening_a_submission_shows_it_as_asked_and_marks_it_read(app, survey):
         form = db.session.get(Form, survey)
         forms.save_fields(form, changed)
         forms.publish(form, None)
-    viewer = signed_in(app, Role.VIEWER, "America/New_York")
+    viewer = signed_in(Role.VIEWER, timezone="America/New_York")
     html = viewer.get(f"/forms/{survey}/submissions/{submission_id}").get_data(as_text=True)
     assert "<dt>T-shirt size</dt>\n    <dd>Medium</dd>" in html
     assert "art, cinema" in html
@@ -374,7 +353,8 @@ def test_opening_a_submission_shows_it_as_asked_and_marks_it_read(app, survey):
     assert stored(app, submission_id).is_read is True
 
 
-def test_previous_and_next_stay_within_the_filter(app, survey, editor):
+def test_previous_and_next_stay_within_the_filter(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     first = add_submission(app, survey, {"name": "A", "size": "s"}, minutes_ago=3)
     add_submission(app, survey, {"name": "B", "size": "m"}, minutes_ago=2)
     third = add_submission(app, survey, {"name": "C", "size": "s"}, minutes_ago=1)
@@ -397,7 +377,8 @@ def test_previous_and_next_stay_within_the_filter(app, survey, editor):
         ("restore", {"deleted_at": NOW}, {"in_trash": False}),
     ],
 )
-def test_one_submission_can_be_marked(app, survey, editor, action, flags, expected):
+def test_one_submission_can_be_marked(app, survey, signed_in, action, flags, expected):
+    editor = signed_in(Role.EDITOR)
     submission_id = add_submission(app, survey, {"name": "Ann"}, **flags)
     response = editor.post(
         f"/forms/{survey}/submissions/{submission_id}/{action}", data={"csrf_token": csrf(editor)}
@@ -414,7 +395,8 @@ def test_one_submission_can_be_marked(app, survey, editor, action, flags, expect
     assert {key: state[key] for key in expected} == expected
 
 
-def test_not_spam_moves_to_the_inbox_counts_and_then_announces(app, survey, editor):
+def test_not_spam_moves_to_the_inbox_counts_and_then_announces(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     submission_id = add_submission(
         app, survey, {"name": "Real person"}, is_spam=True, spam_reason="honeypot"
     )
@@ -447,7 +429,8 @@ def test_not_spam_moves_to_the_inbox_counts_and_then_announces(app, survey, edit
     assert inbox_ids == [submission_id]
 
 
-def test_not_spam_is_refused_when_the_form_is_full(app, survey, editor):
+def test_not_spam_is_refused_when_the_form_is_full(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     add_submission(app, survey, {"name": "First"})
     with app.app_context():
         db.session.get(Form, survey).max_responses = 1
@@ -465,7 +448,8 @@ def test_not_spam_is_refused_when_the_form_is_full(app, survey, editor):
 # --- bulk ----------------------------------------------------------------------------------------
 
 
-def test_bulk_action_on_selected_rows(app, survey, editor):
+def test_bulk_action_on_selected_rows(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     ids = [add_submission(app, survey, {"name": f"P{n}"}, minutes_ago=n) for n in range(4)]
     response = editor.post(
         f"/forms/{survey}/submissions/bulk",
@@ -476,7 +460,8 @@ def test_bulk_action_on_selected_rows(app, survey, editor):
     assert [stored(app, n).is_starred for n in ids] == [True, True, False, False]
 
 
-def test_bulk_action_on_everything_that_matches_the_filter(app, survey, editor):
+def test_bulk_action_on_everything_that_matches_the_filter(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     matching = [
         add_submission(app, survey, {"name": f"L{n}", "message": "Lisbon"}, minutes_ago=n)
         for n in range(1203)
@@ -496,7 +481,8 @@ def test_bulk_action_on_everything_that_matches_the_filter(app, survey, editor):
     assert stored(app, other).deleted_at is None
 
 
-def test_bulk_not_spam_announces_each_one(app, survey, editor):
+def test_bulk_not_spam_announces_each_one(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     ids = [
         add_submission(app, survey, {"name": f"S{n}"}, is_spam=True, spam_reason="rate")
         for n in range(3)
@@ -521,7 +507,8 @@ def test_bulk_not_spam_announces_each_one(app, survey, editor):
         assert db.session.get(Form, survey).submission_count == 3
 
 
-def test_bulk_without_a_selection_says_so(app, survey, editor):
+def test_bulk_without_a_selection_says_so(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     response = editor.post(
         f"/forms/{survey}/submissions/bulk",
         data={"csrf_token": csrf(editor), "action": "star"},
@@ -558,7 +545,8 @@ def test_purge_deletes_only_what_has_been_in_the_trash_for_30_days(app, survey, 
 # --- across forms, views, seeding ----------------------------------------------------------------
 
 
-def test_inbox_lists_forms_with_unread_counts_and_new_submissions(app, survey, editor):
+def test_inbox_lists_forms_with_unread_counts_and_new_submissions(app, survey, signed_in):
+    editor = signed_in(Role.EDITOR)
     other = make_survey(app, slug="other")
     add_submission(app, survey, {"name": "A"}, minutes_ago=5)
     add_submission(app, survey, {"name": "B"}, minutes_ago=4, is_read=True)
@@ -583,7 +571,8 @@ def test_views_of_the_public_page_are_counted_in_batches(app, survey, client):
         assert db.session.scalars(select(FormViewCount.views)).all() == [3]
 
 
-def test_seed_fills_a_form_with_searchable_submissions(app, survey, runner, editor):
+def test_seed_fills_a_form_with_searchable_submissions(app, survey, runner, signed_in):
+    editor = signed_in(Role.EDITOR)
     result = runner.invoke(args=["submissions", "seed", "survey", "--count", "300", "--days", "30"])
     assert result.exit_code == 0, result.output
     assert "Seeded 300 submissions into 'survey'" in result.output

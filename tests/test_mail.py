@@ -10,6 +10,7 @@ import pytest
 from app import create_app
 from app.models import DeliveryStatus
 from config import ConfigurationError
+from tests.delivery_helpers import CONTACT_FIELDS
 from tests.delivery_helpers import SMTP_PASSWORD
 from tests.delivery_helpers import SMTP_USER
 from tests.delivery_helpers import Clock
@@ -17,15 +18,15 @@ from tests.delivery_helpers import all_deliveries
 from tests.delivery_helpers import attempts_of
 from tests.delivery_helpers import free_port
 from tests.delivery_helpers import mail_app_fixture  # noqa: F401
-from tests.delivery_helpers import make_form
 from tests.delivery_helpers import run_worker
 from tests.delivery_helpers import set_recipients
 from tests.delivery_helpers import smtp_server_fixture  # noqa: F401
 from tests.delivery_helpers import submit_answers
+from tests.form_helpers import make_form
 
 
 def notify(app, recipients: str = "team@example.org") -> None:
-    form_id = make_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     set_recipients(app, form_id, recipients)
     submit_answers(app, form_id, {"name": "Ann", "email": "ann@example.com"})
 

@@ -4,14 +4,14 @@ outbox and a worker, to a real SMTP server on loopback."""
 import pytest
 
 from app.models import DeliveryStatus
-from tests.conftest import AuthActions
+from tests.delivery_helpers import CONTACT_FIELDS
 from tests.delivery_helpers import all_deliveries
 from tests.delivery_helpers import mail_app_fixture  # noqa: F401
-from tests.delivery_helpers import make_form
 from tests.delivery_helpers import run_worker
 from tests.delivery_helpers import set_recipients
 from tests.delivery_helpers import smtp_server_fixture  # noqa: F401
 from tests.delivery_helpers import submit_answers
+from tests.form_helpers import make_form
 
 ANSWERS = {
     "name": "Ann <b>Lee</b>",
@@ -23,7 +23,7 @@ ANSWERS = {
 
 
 def test_each_recipient_gets_every_answer_as_text_and_html(mail_app, smtp_server, client):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     set_recipients(mail_app, form_id, "team@example.org\nBoss@Example.org")
     response = client.post("/f/contact", data=ANSWERS)
     assert response.status_code == 303
@@ -60,7 +60,7 @@ def test_each_recipient_gets_every_answer_as_text_and_html(mail_app, smtp_server
 
 
 def test_message_id_carries_the_delivery_id_so_a_resend_is_recognisable(mail_app, smtp_server):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     set_recipients(mail_app, form_id, "team@example.org")
     submit_answers(mail_app, form_id, ANSWERS)
     run_worker(mail_app)
@@ -87,7 +87,7 @@ def test_message_id_carries_the_delivery_id_so_a_resend_is_recognisable(mail_app
     ],
 )
 def test_reply_to_is_the_first_answered_email_question(mail_app, smtp_server, answers, reply_to):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     set_recipients(mail_app, form_id, "team@example.org")
     submit_answers(mail_app, form_id, answers)
     run_worker(mail_app)
@@ -104,7 +104,7 @@ def test_reply_to_is_the_first_answered_email_question(mail_app, smtp_server, an
     ],
 )
 def test_endpoint_forms_reply_to_replyto_or_email(mail_app, smtp_server, client, posted, reply_to):
-    form_id = make_form(mail_app, slug="site", kind="endpoint")
+    form_id = make_form(mail_app, slug="site", kind="endpoint").id
     set_recipients(mail_app, form_id, "team@example.org")
     assert client.post("/f/site", data=posted).status_code in {302, 303}
     run_worker(mail_app)
@@ -124,7 +124,7 @@ def test_endpoint_forms_reply_to_replyto_or_email(mail_app, smtp_server, client,
 def test_posted_subject_becomes_the_subject_on_one_line(
     mail_app, smtp_server, client, subject, expected
 ):
-    form_id = make_form(mail_app, slug="site", kind="endpoint", title="Site contact")
+    form_id = make_form(mail_app, slug="site", kind="endpoint", title="Site contact").id
     set_recipients(mail_app, form_id, "team@example.org")
     client.post("/f/site", data={"_subject": subject, "message": "hello"})
     run_worker(mail_app)
@@ -135,7 +135,7 @@ def test_posted_subject_becomes_the_subject_on_one_line(
 
 
 def test_autoresponder_replies_to_the_respondent_with_the_editors_text(mail_app, smtp_server):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     set_recipients(
         mail_app,
         form_id,
@@ -158,7 +158,7 @@ def test_autoresponder_replies_to_the_respondent_with_the_editors_text(mail_app,
 
 
 def test_autoresponder_without_answers_and_without_an_address_to_reply_to(mail_app, smtp_server):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     set_recipients(mail_app, form_id, "", enabled=True, subject="Thanks", message="Got it.")
     submit_answers(mail_app, form_id, ANSWERS)
     submit_answers(mail_app, form_id, {"name": "No address"})
@@ -171,7 +171,7 @@ def test_autoresponder_without_answers_and_without_an_address_to_reply_to(mail_a
 
 
 def test_spam_sends_nothing(mail_app, smtp_server, client):
-    form_id = make_form(mail_app, slug="site", kind="endpoint")
+    form_id = make_form(mail_app, slug="site", kind="endpoint").id
     set_recipients(mail_app, form_id, "team@example.org")
     client.post("/f/site", data={"message": "buy now", "_gotcha": "bot"})
     assert all_deliveries(mail_app) == []
@@ -180,7 +180,7 @@ def test_spam_sends_nothing(mail_app, smtp_server, client):
 
 
 def test_a_form_without_email_settings_sends_no_email(mail_app, smtp_server):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     submit_answers(mail_app, form_id, ANSWERS)
     assert all_deliveries(mail_app) == []
 
@@ -189,7 +189,7 @@ def test_a_form_without_email_settings_sends_no_email(mail_app, smtp_server):
 
 
 def test_editor_saves_recipients_and_the_reply(mail_app, client, auth, owner):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     auth.login()
     page = client.get(f"/forms/{form_id}/notifications")
     assert page.status_code == 200
@@ -219,7 +219,7 @@ def test_editor_saves_recipients_and_the_reply(mail_app, client, auth, owner):
     ],
 )
 def test_bad_settings_are_refused_with_422(mail_app, auth, owner, data, message):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     auth.login()
     response = auth.post(f"/forms/{form_id}/notifications", data)
     assert response.status_code == 422
@@ -227,12 +227,8 @@ def test_bad_settings_are_refused_with_422(mail_app, auth, owner, data, message)
 
 
 @pytest.mark.parametrize(("role", "status"), [("viewer", 403), ("editor", 200)])
-def test_only_editors_see_the_email_settings(mail_app, role, status):
-    from tests.conftest import make_user
-
-    make_user(mail_app, f"{role}@example.com", role)
-    form_id = make_form(mail_app)
-    client = mail_app.test_client()
-    AuthActions(client).login(f"{role}@example.com")
+def test_only_editors_see_the_email_settings(mail_app, signed_in, role, status):
+    client = signed_in(role)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     assert client.get(f"/forms/{form_id}/notifications").status_code == status
     assert client.get("/forms/999/notifications").status_code in {403, 404}

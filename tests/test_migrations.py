@@ -19,7 +19,7 @@ from app import create_app
 from app.extensions import db
 from app.models.search_index import include_name
 from config import normalize_database_url
-from tests.conftest import require_service
+from tests.database_helpers import require_service
 
 
 def test_migrations_have_a_single_head():

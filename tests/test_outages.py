@@ -10,21 +10,22 @@ from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 
 from app import create_app
+from app.caching import clear_process_caches
 from app.extensions import limiter
 from app.services.accounts import throttle
+from tests.delivery_helpers import CONTACT_FIELDS as DELIVERY_CONTACT_FIELDS
 from tests.delivery_helpers import Clock
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import all_deliveries
 from tests.delivery_helpers import mail_app_fixture  # noqa: F401
-from tests.delivery_helpers import make_form as make_delivery_form
 from tests.delivery_helpers import receiver_fixture  # noqa: F401
 from tests.delivery_helpers import run_worker
 from tests.delivery_helpers import smtp_server_fixture  # noqa: F401
 from tests.delivery_helpers import submit_answers
+from tests.form_helpers import make_form
 from tests.public_helpers import CONTACT_ANSWERS
 from tests.public_helpers import CONTACT_FIELDS
-from tests.public_helpers import make_form
 
 # Nothing listens on port 9 (discard) of loopback: connecting fails at once, as while a
 # server restarts.
@@ -34,6 +35,9 @@ DOWN_REDIS = "redis://127.0.0.1:9/0"
 
 @pytest.fixture
 def app_without_database():
+    # Forms another test cached in this process (by slug, such as "contact") would otherwise
+    # answer without the database.
+    clear_process_caches()
     return create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": DOWN_DATABASE})
 
 
@@ -81,7 +85,7 @@ def fresh_outage(monkeypatch):
 
 
 def test_submissions_are_accepted_while_the_rate_limit_storage_is_down(app, fresh_outage, caplog):
-    slug = make_form(app, CONTACT_FIELDS, slug="contact")
+    slug = make_form(app, CONTACT_FIELDS, slug="contact").slug
     down = create_app(
         {
             "APP_ENV": "testing",
@@ -106,7 +110,7 @@ def test_submissions_are_counted_in_the_shared_storage_after_flask_limiter_fell_
     """Flask-Limiter switches to per-process memory when one of its own checks fails, and
     back only on a later limited request; form posts must keep counting where every process
     sees them (Redis in production) all the while."""
-    slug = make_form(app, CONTACT_FIELDS, slug="contact")
+    slug = make_form(app, CONTACT_FIELDS, slug="contact").slug
     app.config["SUBMISSION_RATE_LIMIT"] = "2 per minute"
     monkeypatch.setattr(limiter, "_storage_dead", True)
     client = app.test_client()
@@ -133,7 +137,7 @@ def test_the_end_of_a_storage_outage_is_logged_once(fresh_outage, caplog):
 def test_the_first_retry_comes_after_worker_first_retry_seconds(mail_app, receiver):
     mail_app.config["WORKER_FIRST_RETRY_SECONDS"] = 2
     receiver.script(Reply(503, b"restarting"))
-    form_id = make_delivery_form(mail_app)
+    form_id = make_form(mail_app, DELIVERY_CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, receiver.url)
     submit_answers(mail_app, form_id, {"name": "Ann", "email": "ann@example.com"})
     clock = Clock()

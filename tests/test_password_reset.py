@@ -8,11 +8,11 @@ import pytest
 
 from app.models import Role
 from app.services.accounts import account_links
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
-from tests.conftest import AuthActions
-from tests.conftest import fetch_user
-from tests.conftest import make_user
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
+from tests.auth_helpers import AuthActions
+from tests.auth_helpers import fetch_user
+from tests.auth_helpers import make_user
 from tests.delivery_helpers import all_deliveries
 from tests.delivery_helpers import mail_app_fixture  # noqa: F401
 from tests.delivery_helpers import run_worker

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
 from tests.delivery_helpers import free_port
 from tests.delivery_helpers import receiver_fixture  # noqa: F401
 from tests.process_helpers import PROJECT_DIR

@@ -13,6 +13,11 @@ from werkzeug.datastructures import MultiDict
 
 from app.caching import clear_process_caches
 from app.services import forms
+from tests.form_helpers import change_settings
+from tests.form_helpers import make_endpoint
+from tests.form_helpers import make_form
+from tests.form_helpers import publish_fields
+from tests.form_helpers import trash
 from tests.public_helpers import CONTACT_ANSWERS
 from tests.public_helpers import CONTACT_FIELDS
 from tests.public_helpers import EVERY_FIELD
@@ -22,7 +27,6 @@ from tests.public_helpers import PNG
 from tests.public_helpers import REQUIRED_ANSWERS
 from tests.public_helpers import SITE
 from tests.public_helpers import by_id
-from tests.public_helpers import change_settings
 from tests.public_helpers import csp_directives
 from tests.public_helpers import fetch_endpoint_keys
 from tests.public_helpers import fetch_files
@@ -31,12 +35,8 @@ from tests.public_helpers import fetch_submissions
 from tests.public_helpers import fetch_version
 from tests.public_helpers import field_label
 from tests.public_helpers import field_value
-from tests.public_helpers import make_endpoint
-from tests.public_helpers import make_form
 from tests.public_helpers import page_token
 from tests.public_helpers import parse_page
-from tests.public_helpers import publish_fields
-from tests.public_helpers import trash
 
 JSON = {"Accept": "application/json"}
 ENDPOINT = "/f/site-contact"
@@ -51,12 +51,12 @@ def _fresh_page_caches():
 @pytest.fixture
 def survey(app) -> str:
     """A published form with one question of every type."""
-    return make_form(app)
+    return make_form(app, EVERY_FIELD, title="Survey", slug="survey").slug
 
 
 @pytest.fixture
 def contact(app) -> str:
-    return make_form(app, CONTACT_FIELDS, title="Contact us")
+    return make_form(app, CONTACT_FIELDS, slug="contact-us").slug
 
 
 @pytest.fixture
@@ -75,9 +75,11 @@ def png_upload(name: str = "photo.png", content: bytes = PNG):
 def test_page_shows_the_title_and_the_description_as_safe_markdown(app, client):
     slug = make_form(
         app,
+        EVERY_FIELD,
         title="Team survey",
+        slug="team-survey",
         description="Tell us **what you think**.\n\n<script>alert(1)</script>",
-    )
+    ).slug
     response = client.get(f"/f/{slug}")
     assert response.status_code == 200
     page = parse_page(response)
@@ -174,14 +176,14 @@ def test_every_page_view_gets_its_own_one_time_token(client, survey):
 
 @pytest.mark.parametrize("allowed_origins", [[], [SITE]])
 def test_page_is_never_cached_and_never_framed(app, client, allowed_origins):
-    slug = make_form(app, CONTACT_FIELDS, allowed_origins=allowed_origins)
+    slug = make_form(app, CONTACT_FIELDS, allowed_origins=allowed_origins).slug
     response = client.get(f"/f/{slug}")
     assert response.headers["Cache-Control"] == "no-store"
     assert csp_directives(response)["frame-ancestors"] == "'none'"
 
 
 def test_embed_may_be_framed_by_the_forms_websites_only(app, client):
-    slug = make_form(app, CONTACT_FIELDS, allowed_origins=[SITE, OTHER_SITE])
+    slug = make_form(app, CONTACT_FIELDS, allowed_origins=[SITE, OTHER_SITE]).slug
     response = client.get(f"/f/{slug}/embed")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -198,7 +200,7 @@ def test_embed_without_allowed_websites_cannot_be_framed(client, contact):
 
 
 def test_form_action_allows_the_redirect_after_the_post(app, client):
-    slug = make_form(app, CONTACT_FIELDS, redirect_url="https://example.org/merci")
+    slug = make_form(app, CONTACT_FIELDS, redirect_url="https://example.org/merci").slug
     sources = csp_directives(client.get(f"/f/{slug}"))["form-action"].split()
     assert "'self'" in sources
     assert "https://example.org" in sources
@@ -242,7 +244,7 @@ def test_link_cannot_give_consent(app, client, style, value, unticked):
         {"key": "name", "type": "short_text", "label": "Name"},
         {"key": "agree", "type": "consent", "label": "I agree", "rules": {"style": style}},
     ]
-    slug = make_form(app, fields)
+    slug = make_form(app, fields).slug
     page = parse_page(client.get(f"/f/{slug}", query_string={"agree": value, "name": "Ann"}))
     assert field_value(page, "agree") == unticked
     assert field_value(page, "name") == "Ann"
@@ -263,17 +265,17 @@ def make_unavailable(app, state: str) -> str:
     if state == "unknown":
         return "no-such-form"
     if state == "draft":
-        return make_form(app, CONTACT_FIELDS, publish=False)
+        return make_form(app, CONTACT_FIELDS, publish=False).slug
     if state == "closed":
-        return make_form(app, CONTACT_FIELDS, status="closed")
+        return make_form(app, CONTACT_FIELDS, status="closed").slug
     if state == "expired":
         past = datetime.now(UTC) - timedelta(minutes=1)
-        return make_form(app, CONTACT_FIELDS, closes_at=past)
+        return make_form(app, CONTACT_FIELDS, closes_at=past).slug
     if state == "full":
-        slug = make_form(app, CONTACT_FIELDS, max_responses=1)
+        slug = make_form(app, CONTACT_FIELDS, max_responses=1).slug
         assert app.test_client().post(f"/f/{slug}", data=CONTACT_ANSWERS).status_code == 303
         return slug
-    slug = make_form(app, CONTACT_FIELDS)
+    slug = make_form(app, CONTACT_FIELDS).slug
     trash(app, slug)
     return slug
 
@@ -324,7 +326,7 @@ def test_unavailable_form_takes_no_submissions(app, client, state, status, code,
 
 
 def test_form_with_a_deadline_ahead_is_open(app, client):
-    slug = make_form(app, CONTACT_FIELDS, closes_at=datetime.now(UTC) + timedelta(days=1))
+    slug = make_form(app, CONTACT_FIELDS, closes_at=datetime.now(UTC) + timedelta(days=1)).slug
     assert client.get(f"/f/{slug}").status_code == 200
     assert client.post(f"/f/{slug}", data=CONTACT_ANSWERS).status_code == 303
 
@@ -513,7 +515,7 @@ def test_questions_left_empty_are_stored_as_no_answer(app, client, survey):
 
 
 def test_form_with_a_redirect_url_sends_people_there(app, client):
-    slug = make_form(app, CONTACT_FIELDS, redirect_url="https://example.org/merci")
+    slug = make_form(app, CONTACT_FIELDS, redirect_url="https://example.org/merci").slug
     response = client.post(f"/f/{slug}", data=CONTACT_ANSWERS)
     assert response.status_code == 303
     assert response.headers["Location"] == "https://example.org/merci"
@@ -522,7 +524,7 @@ def test_form_with_a_redirect_url_sends_people_there(app, client):
 
 def test_thanks_page_shows_the_confirmation_message_as_safe_markdown(app, client):
     message = "**Thank you!** Read [our blog](https://blog.example).\n\n<script>alert(1)</script>"
-    slug = make_form(app, CONTACT_FIELDS, confirmation_message=message)
+    slug = make_form(app, CONTACT_FIELDS, confirmation_message=message).slug
     response = client.post(f"/f/{slug}", data=CONTACT_ANSWERS)
     page = parse_page(client.get(response.headers["Location"]))
     assert page.find("h1").text == "Thank you"
@@ -558,7 +560,7 @@ def test_embedded_form_thanks_inside_the_frame(client, contact):
 
 
 def test_one_response_per_browser(app, client):
-    slug = make_form(app, CONTACT_FIELDS, one_response_per_browser=True)
+    slug = make_form(app, CONTACT_FIELDS, one_response_per_browser=True).slug
     form_id = fetch_form(app, slug).id
     first = client.post(f"/f/{slug}", data=CONTACT_ANSWERS)
     assert first.status_code == 303
@@ -602,7 +604,7 @@ def test_two_page_views_are_two_responses(app, client, contact):
 
 
 def test_double_submit_for_the_last_place_is_thanked_twice(app, client):
-    slug = make_form(app, CONTACT_FIELDS, max_responses=1)
+    slug = make_form(app, CONTACT_FIELDS, max_responses=1).slug
     token = page_token(client.get(f"/f/{slug}"))
     first = client.post(f"/f/{slug}", data={**CONTACT_ANSWERS, "_token": token})
     second = client.post(f"/f/{slug}", data={**CONTACT_ANSWERS, "_token": token})
@@ -680,7 +682,7 @@ def test_eleventh_post_in_a_minute_gets_json_429(client, contact):
 
 
 def test_rate_limit_counts_per_form_and_per_address(app, client, contact):
-    other = make_form(app, CONTACT_FIELDS, title="Other form")
+    other = make_form(app, CONTACT_FIELDS, title="Other form", slug="other-form").slug
     for _ in range(10):
         client.post(f"/f/{contact}", data=CONTACT_ANSWERS)
     assert client.post(f"/f/{contact}", data=CONTACT_ANSWERS).status_code == 429
@@ -698,7 +700,9 @@ def test_embedded_form_shares_the_forms_rate_limit(client, contact):
 
 @pytest.mark.parametrize("with_file", [False, True], ids=["text", "file"])
 def test_body_over_the_size_limit_gets_a_friendly_413(app, client, with_file):
-    slug = make_form(app, [*CONTACT_FIELDS, {"key": "photo", "type": "file", "label": "Photo"}])
+    slug = make_form(
+        app, [*CONTACT_FIELDS, {"key": "photo", "type": "file", "label": "Photo"}]
+    ).slug
     app.config["MAX_CONTENT_LENGTH"] = 2048
     data = {**CONTACT_ANSWERS}
     if with_file:
@@ -733,7 +737,7 @@ PHOTO_FIELDS = [
 
 
 def test_uploaded_photo_is_stored_with_its_bytes(app, client):
-    slug = make_form(app, PHOTO_FIELDS)
+    slug = make_form(app, PHOTO_FIELDS).slug
     response = client.post(
         f"/f/{slug}", data={"name": "Ann", "photo": png_upload("holiday photo.png")}
     )
@@ -767,7 +771,7 @@ def test_uploaded_photo_is_stored_with_its_bytes(app, client):
     ids=["text-named-png", "program", "text-file"],
 )
 def test_file_that_is_not_an_accepted_image_is_refused(app, client, filename, content, message):
-    slug = make_form(app, PHOTO_FIELDS)
+    slug = make_form(app, PHOTO_FIELDS).slug
     response = client.post(
         f"/f/{slug}", data={"name": "Ann", "photo": png_upload(filename, content)}
     )
@@ -780,7 +784,7 @@ def test_file_that_is_not_an_accepted_image_is_refused(app, client, filename, co
 
 
 def test_refused_file_has_its_code_for_json_clients(app, client):
-    slug = make_form(app, PHOTO_FIELDS)
+    slug = make_form(app, PHOTO_FIELDS).slug
     response = client.post(
         f"/f/{slug}",
         data={"name": "Ann", "photo": png_upload("photo.png", b"plain text\n")},
@@ -801,7 +805,7 @@ def test_submissions_keep_the_version_they_answered(app, client):
         {"key": "colour", "type": "short_text", "label": "Favourite colour"},
         {"key": "email", "type": "email", "label": "Email"},
     ]
-    slug = make_form(app, first_fields)
+    slug = make_form(app, first_fields).slug
     data = {"name": "Ann", "colour": "green", "email": "ann@example.com"}
     assert client.post(f"/f/{slug}", data=data).status_code == 303
 
@@ -832,12 +836,16 @@ def test_submissions_keep_the_version_they_answered(app, client):
 
 
 def test_new_form_never_shows_the_fields_of_a_purged_one(app, client):
-    old = make_form(app, [{"key": "colour", "type": "short_text", "label": "Colour"}], title="Old")
+    old = make_form(
+        app, [{"key": "colour", "type": "short_text", "label": "Colour"}], title="Old", slug=None
+    ).slug
     assert client.get(f"/f/{old}").status_code == 200
     trash(app, old)
     with app.app_context():
         forms.purge_trashed_forms(now=datetime.now(UTC) + timedelta(days=31))
-    new = make_form(app, [{"key": "city", "type": "short_text", "label": "City"}], title="New")
+    new = make_form(
+        app, [{"key": "city", "type": "short_text", "label": "City"}], title="New", slug=None
+    ).slug
     page = parse_page(client.get(f"/f/{new}"))
     assert field_label(page, "city") == "City"
     assert page.find(id="colour") is None
@@ -853,7 +861,7 @@ def test_new_form_never_shows_the_fields_of_a_purged_one(app, client):
     [(SITE, SITE), (f"{SITE}/", f"{SITE}/"), ("http://localhost", None)],
 )
 def test_built_form_takes_posts_from_its_websites(app, client, origin, cors):
-    slug = make_form(app, CONTACT_FIELDS, allowed_origins=[SITE])
+    slug = make_form(app, CONTACT_FIELDS, allowed_origins=[SITE]).slug
     response = client.post(f"/f/{slug}", data=CONTACT_ANSWERS, headers={"Origin": origin})
     assert response.status_code == 303
     assert response.headers.get("Access-Control-Allow-Origin") == cors
@@ -862,7 +870,7 @@ def test_built_form_takes_posts_from_its_websites(app, client, origin, cors):
 
 @pytest.mark.parametrize("origin", [EVIL_SITE, "null", "https://site.example.evil.example"])
 def test_built_form_refuses_posts_from_other_websites(app, client, origin):
-    slug = make_form(app, CONTACT_FIELDS, allowed_origins=[SITE])
+    slug = make_form(app, CONTACT_FIELDS, allowed_origins=[SITE]).slug
     response = client.post(f"/f/{slug}", data=CONTACT_ANSWERS, headers={"Origin": origin})
     assert response.status_code == 403
     assert "Access-Control-Allow-Origin" not in response.headers
@@ -1101,7 +1109,7 @@ def test_preflight_from_an_allowed_website(client, endpoint, path):
 
 
 def test_preflight_for_a_built_form_from_an_allowed_website(app, client):
-    slug = make_form(app, CONTACT_FIELDS, allowed_origins=[SITE])
+    slug = make_form(app, CONTACT_FIELDS, allowed_origins=[SITE]).slug
     response = client.options(
         f"/f/{slug}", headers={"Origin": SITE, "Access-Control-Request-Method": "POST"}
     )

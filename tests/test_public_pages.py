@@ -16,10 +16,10 @@ from app.models import Form
 from app.models import PartialResponse
 from app.models.types import utcnow
 from app.services.delivery.worker import Worker
+from tests.form_helpers import make_form
 from tests.public_helpers import fetch_files
 from tests.public_helpers import fetch_submissions
 from tests.public_helpers import field_value
-from tests.public_helpers import make_form
 from tests.public_helpers import page_token
 from tests.public_helpers import parse_page
 from tests.public_helpers import png_bytes
@@ -42,7 +42,7 @@ FIELDS = [
 
 @pytest.fixture
 def slug(app):
-    return make_form(app, FIELDS, title="Club", slug="club", submit_label="Send it")
+    return make_form(app, FIELDS, title="Club", slug="club", submit_label="Send it").slug
 
 
 def post_page(client, response, page, **answers):

@@ -9,9 +9,9 @@ from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 
 from app.ratelimit import SweepingMemoryStorage
+from tests.form_helpers import make_form
 from tests.public_helpers import CONTACT_ANSWERS
 from tests.public_helpers import CONTACT_FIELDS
-from tests.public_helpers import make_form
 
 
 def test_counts_and_limits_like_memory_storage():
@@ -49,7 +49,7 @@ def test_the_limiter_runs_on_admin_and_api_requests_but_not_on_public_ones(app, 
         return identify(self)
 
     monkeypatch.setattr(Limiter, "identify_request", recording)
-    slug = make_form(app, CONTACT_FIELDS, slug="contact")
+    slug = make_form(app, CONTACT_FIELDS, slug="contact").slug
     client = app.test_client()
     assert client.get(f"/f/{slug}").status_code == 200
     assert client.post(f"/f/{slug}", data=CONTACT_ANSWERS).status_code == 303

@@ -6,8 +6,8 @@ import pytest
 import redis
 
 from app import create_app
-from tests.conftest import AuthActions
-from tests.conftest import require_service
+from tests.auth_helpers import AuthActions
+from tests.database_helpers import require_service
 
 
 @pytest.fixture

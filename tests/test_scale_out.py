@@ -27,15 +27,16 @@ from app.models import DeliveryStatus
 from app.models import Role
 from app.models import Submission
 from config import normalize_database_url
-from tests.conftest import CSRF_RE
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
-from tests.conftest import make_user
+from tests.auth_helpers import CSRF_RE
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
+from tests.auth_helpers import make_user
+from tests.delivery_helpers import CONTACT_FIELDS
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import free_port
-from tests.delivery_helpers import make_form
 from tests.delivery_helpers import receiver_fixture  # noqa: F401
+from tests.form_helpers import make_form
 from tests.process_helpers import VENV_BIN
 from tests.process_helpers import Browser
 from tests.process_helpers import Program
@@ -192,7 +193,7 @@ def test_a_session_made_through_one_backend_works_through_the_other(cluster):
 
 
 def test_the_submission_rate_limit_is_shared(cluster):
-    make_form(cluster.app, slug="limited")
+    make_form(cluster.app, CONTACT_FIELDS, slug="limited")
 
     replies = [submit(cluster, "limited") for _ in range(SUBMISSION_LIMIT + 1)]
 
@@ -206,7 +207,7 @@ def test_the_submission_rate_limit_is_shared(cluster):
 
 
 def test_submissions_through_both_backends_land(cluster):
-    form_id = make_form(cluster.app, slug="landing")
+    form_id = make_form(cluster.app, CONTACT_FIELDS, slug="landing").id
     names = [f"Respondent {number}" for number in range(SUBMISSION_LIMIT)]
 
     replies = [submit(cluster, "landing", {**ANSWERS, "name": name}) for name in names]
@@ -221,7 +222,7 @@ def test_submissions_through_both_backends_land(cluster):
 
 def test_two_workers_deliver_every_webhook_once(cluster, receiver, tmp_path):
     slugs = [f"hooked-{number}" for number in range(4)]
-    form_ids = [make_form(cluster.app, slug=slug) for slug in slugs]
+    form_ids = [make_form(cluster.app, CONTACT_FIELDS, slug=slug).id for slug in slugs]
     for form_id in form_ids:
         add_webhook(cluster.app, form_id, receiver.url)
     # A receiver slow enough that one worker cannot drain the outbox before the other wakes.

@@ -15,11 +15,11 @@ from app.models import Role
 from app.models import Submission
 from app.models.search_index import FTS_STATE
 from app.models.search_index import FTS_TABLE
-from tests.conftest import make_user
+from tests.auth_helpers import make_user
+from tests.auth_helpers import sign_in
 from tests.test_inbox import add_submission
 from tests.test_inbox import listed_ids
 from tests.test_inbox import make_survey
-from tests.test_inbox import signed_in
 
 
 @pytest.fixture
@@ -47,9 +47,9 @@ def check_integrity(app) -> None:
         db.session.rollback()
 
 
-def test_a_search_indexes_new_submissions_first(app, owner):
+def test_a_search_indexes_new_submissions_first(app, owner, signed_in):
     survey = make_survey(app)
-    editor = signed_in(app, Role.EDITOR)
+    editor = signed_in(Role.EDITOR)
     lisbon = add_submission(app, survey, {"name": "Ann", "message": "Lisbon"})
     assert indexed_ids(app) == []  # storing one writes nothing to the index
 
@@ -100,9 +100,9 @@ def test_many_waiting_rows_are_indexed_in_batches_that_each_commit(app, owner, m
     assert mark == stored[-1]
 
 
-def test_deleting_rows_keeps_the_index_exact_whether_indexed_or_not(app, owner):
+def test_deleting_rows_keeps_the_index_exact_whether_indexed_or_not(app, owner, signed_in):
     survey = make_survey(app)
-    editor = signed_in(app, Role.EDITOR)
+    editor = signed_in(Role.EDITOR)
     indexed = add_submission(app, survey, {"name": "Ann", "message": "Lisbon"})
     editor.get(f"/forms/{survey}/submissions?q=lisbon")
     not_yet = add_submission(app, survey, {"name": "Cy", "message": "Lisbon too"})
@@ -178,7 +178,7 @@ def test_migration_0008_keeps_every_row_findable_both_ways(tmp_path):
     with app.app_context():  # and counted in the summary (migration 0009)
         assert db.session.execute(text("SELECT min(summarized) FROM submissions")).scalar() == 1
     later = add_submission(app, survey, {"name": "Cy", "message": "Lisbon"})
-    editor = signed_in(app, Role.EDITOR)
+    editor = sign_in(app, Role.EDITOR)  # this test's own app, not the fixture's
     response = editor.get(f"/forms/{survey}/submissions?q=lisbon")
     assert listed_ids(response, survey) == [later, unindexed]
     with app.app_context():

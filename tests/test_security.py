@@ -4,7 +4,7 @@ import pytest
 from flask import abort
 
 from app.extensions import limiter
-from tests.conftest import AuthActions
+from tests.auth_helpers import AuthActions
 
 
 def test_security_headers_on_admin_pages(client, owner):

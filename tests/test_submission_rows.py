@@ -27,13 +27,13 @@ from app.services.submissions import submit
 from app.signals import needs_transaction
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import set_recipients
+from tests.form_helpers import make_endpoint
+from tests.form_helpers import make_form
 from tests.public_helpers import CONTACT_ANSWERS
 from tests.public_helpers import CONTACT_FIELDS
 from tests.public_helpers import fetch_endpoint_keys
 from tests.public_helpers import fetch_form
 from tests.public_helpers import fetch_submissions
-from tests.public_helpers import make_endpoint
-from tests.public_helpers import make_form
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +75,7 @@ def submit_to(slug: str, answers: dict, **context):
 
 
 def test_a_submission_that_writes_nothing_else_is_stored_by_itself(app):
-    slug = make_form(app, CONTACT_FIELDS)
+    slug = make_form(app, CONTACT_FIELDS).slug
     client = app.test_client()
     headers = {"Idempotency-Key": "k-1", "User-Agent": "Tester/1"}
     client.post(f"/f/{slug}", data=CONTACT_ANSWERS)  # fills what each process keeps
@@ -112,7 +112,7 @@ def test_a_submission_that_writes_nothing_else_is_stored_by_itself(app):
 
 @pytest.mark.parametrize("target", ["recipients", "webhook"])
 def test_a_submission_with_deliveries_commits_with_them_or_not_at_all(app, monkeypatch, target):
-    slug = make_form(app, CONTACT_FIELDS)
+    slug = make_form(app, CONTACT_FIELDS).slug
     form_id = fetch_form(app, slug).id
     if target == "recipients":
         set_recipients(app, form_id, "team@example.com")
@@ -148,7 +148,7 @@ def test_a_submission_with_deliveries_commits_with_them_or_not_at_all(app, monke
 
 
 def test_a_form_without_deliveries_needs_no_transaction(app):
-    slug = make_form(app, CONTACT_FIELDS)
+    slug = make_form(app, CONTACT_FIELDS).slug
     form_id = fetch_form(app, slug).id
     with app.app_context():
         assert not needs_transaction(db.session.get(Form, form_id))
@@ -156,7 +156,7 @@ def test_a_form_without_deliveries_needs_no_transaction(app):
 
 def test_a_request_that_already_wrote_stores_the_submission_in_its_transaction(app):
     """Whatever the request did before (here a pending change) commits with the submission."""
-    slug = make_form(app, CONTACT_FIELDS)
+    slug = make_form(app, CONTACT_FIELDS).slug
     with app.test_request_context():
         form = forms.get_form_by_slug(slug)
         db.session.get(Form, form.id).description = "Changed in the same request"
@@ -171,7 +171,7 @@ def test_a_request_that_already_wrote_stores_the_submission_in_its_transaction(a
 def test_a_retry_that_loses_the_race_for_its_key_is_answered_with_the_first_row(app, monkeypatch):
     """Two requests with one Idempotency-Key both found no row; the second's insert fails on
     the unique key, and nothing of it stays: neither a row nor a count."""
-    slug = make_form(app, CONTACT_FIELDS)
+    slug = make_form(app, CONTACT_FIELDS).slug
     with app.test_request_context():
         first = submit_to(slug, CONTACT_ANSWERS, idempotency_key="retry-1")
     lookups = []
@@ -198,7 +198,7 @@ def test_a_connection_pinged_after_idling_can_store_a_submission_alone(
     from app import database
 
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # every checkout pings
-    slug = make_form(app, CONTACT_FIELDS)
+    slug = make_form(app, CONTACT_FIELDS).slug
     client = app.test_client()
     for name in ("Ann", "Bea"):
         response = client.post(f"/f/{slug}", data={**CONTACT_ANSWERS, "name": name})
@@ -209,7 +209,7 @@ def test_a_connection_pinged_after_idling_can_store_a_submission_alone(
 def test_spam_is_stored_uncounted_and_counted_when_rescued(app):
     from app.services.inbox import triage
 
-    slug = make_form(app, CONTACT_FIELDS, max_responses=1)
+    slug = make_form(app, CONTACT_FIELDS, max_responses=1).slug
     with app.test_request_context():
         accepted = submit_to(slug, {**CONTACT_ANSWERS, "_gotcha": "filled by a bot"})
     assert accepted.spam is True

@@ -20,15 +20,15 @@ from app.services.submissions import SubmissionContext
 from app.services.submissions import check_can_submit
 from app.services.submissions import resolve_next
 from app.services.submissions import submit
+from tests.form_helpers import make_endpoint
+from tests.form_helpers import make_form
+from tests.form_helpers import trash
 from tests.public_helpers import CONTACT_ANSWERS
 from tests.public_helpers import CONTACT_FIELDS
 from tests.public_helpers import EVIL_SITE
 from tests.public_helpers import SITE
 from tests.public_helpers import fetch_form
 from tests.public_helpers import fetch_submissions
-from tests.public_helpers import make_endpoint
-from tests.public_helpers import make_form
-from tests.public_helpers import trash
 
 SAME_SITE = SubmissionContext()
 NO_FILES = MultiDict()
@@ -48,7 +48,7 @@ def submit_to(slug: str, answers: dict, context: SubmissionContext = SAME_SITE):
 
 
 def test_second_submission_to_a_form_taking_one_is_refused_as_full(app):
-    slug = make_form(app, CONTACT_FIELDS, max_responses=1)
+    slug = make_form(app, CONTACT_FIELDS, max_responses=1).slug
     with app.app_context():
         submit_to(slug, CONTACT_ANSWERS)
         with pytest.raises(FormUnavailable) as refused:
@@ -62,7 +62,7 @@ def test_second_submission_to_a_form_taking_one_is_refused_as_full(app):
 
 def test_two_submissions_racing_for_the_last_place_store_one(app):
     """Both requests saw the form open; the count itself refuses the second."""
-    slug = make_form(app, CONTACT_FIELDS, max_responses=1)
+    slug = make_form(app, CONTACT_FIELDS, max_responses=1).slug
     with app.app_context():
         late = forms.get_form_by_slug(slug)
         assert late.availability() == Availability.OPEN
@@ -77,7 +77,7 @@ def test_two_submissions_racing_for_the_last_place_store_one(app):
 
 
 def test_submission_counts_and_returns_where_to_go(app):
-    slug = make_form(app, CONTACT_FIELDS, redirect_url="https://example.org/merci")
+    slug = make_form(app, CONTACT_FIELDS, redirect_url="https://example.org/merci").slug
     with app.app_context():
         accepted = submit_to(slug, CONTACT_ANSWERS)
     assert accepted.next_url == "https://example.org/merci"
@@ -89,7 +89,7 @@ def test_submission_counts_and_returns_where_to_go(app):
 
 
 def test_same_idempotency_key_returns_the_first_submission(app):
-    slug = make_form(app, CONTACT_FIELDS)
+    slug = make_form(app, CONTACT_FIELDS).slug
     context = SubmissionContext(idempotency_key="retry-7")
     with app.app_context():
         first = submit_to(slug, CONTACT_ANSWERS, context)
@@ -101,7 +101,7 @@ def test_same_idempotency_key_returns_the_first_submission(app):
 
 
 def test_invalid_answers_raise_with_a_code_per_field(app):
-    slug = make_form(app, CONTACT_FIELDS)
+    slug = make_form(app, CONTACT_FIELDS).slug
     with app.app_context(), pytest.raises(SubmissionInvalid) as refused:
         submit_to(slug, {"name": "", "email": "nope"})
     assert [(error.key, error.code) for error in refused.value.errors] == [
@@ -113,7 +113,7 @@ def test_invalid_answers_raise_with_a_code_per_field(app):
 
 
 def test_honeypot_submission_is_stored_as_spam_without_counting(app):
-    slug = make_form(app, CONTACT_FIELDS, max_responses=1)
+    slug = make_form(app, CONTACT_FIELDS, max_responses=1).slug
     with app.app_context():
         accepted = submit_to(slug, {**CONTACT_ANSWERS, "_gotcha": "buy now"})
     assert accepted.spam is True
@@ -129,18 +129,20 @@ def test_honeypot_submission_is_stored_as_spam_without_counting(app):
 
 def make_in_state(app, state: str) -> str:
     if state == "draft":
-        return make_form(app, CONTACT_FIELDS, publish=False)
+        return make_form(app, CONTACT_FIELDS, publish=False).slug
     if state == "closed":
-        return make_form(app, CONTACT_FIELDS, status="closed")
+        return make_form(app, CONTACT_FIELDS, status="closed").slug
     if state == "expired":
-        return make_form(app, CONTACT_FIELDS, closes_at=datetime.now(UTC) - timedelta(seconds=1))
+        return make_form(
+            app, CONTACT_FIELDS, closes_at=datetime.now(UTC) - timedelta(seconds=1)
+        ).slug
     if state == "full":
-        slug = make_form(app, CONTACT_FIELDS, max_responses=1)
+        slug = make_form(app, CONTACT_FIELDS, max_responses=1).slug
         with app.app_context():
             submit_to(slug, CONTACT_ANSWERS)
         return slug
     if state == "deleted":
-        slug = make_form(app, CONTACT_FIELDS)
+        slug = make_form(app, CONTACT_FIELDS).slug
         trash(app, slug)
         return slug
     if state == "endpoint":
@@ -148,7 +150,7 @@ def make_in_state(app, state: str) -> str:
     if state == "draft-endpoint":
         with app.app_context():
             return forms.create_form(None, title="Draft endpoint", kind="endpoint").slug
-    return make_form(app, CONTACT_FIELDS)
+    return make_form(app, CONTACT_FIELDS).slug
 
 
 @pytest.mark.parametrize(
@@ -198,7 +200,7 @@ def test_check_can_submit_lets_an_open_form_through(app, state):
 def test_check_can_submit_takes_cross_site_posts_from_allowed_origins_only(
     app, origin, same_site, allowed
 ):
-    slug = make_form(app, CONTACT_FIELDS, allowed_origins=[SITE])
+    slug = make_form(app, CONTACT_FIELDS, allowed_origins=[SITE]).slug
     context = SubmissionContext(origin=origin, same_site=same_site)
     with app.app_context():
         form = forms.get_form_by_slug(slug)

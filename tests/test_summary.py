@@ -31,7 +31,6 @@ from app.services.inbox import triage
 from tests.test_inbox import add_submission
 from tests.test_inbox import fresh_caches  # noqa: F401 -- an autouse fixture
 from tests.test_inbox import make_survey
-from tests.test_inbox import signed_in
 
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
 # (size, topics, stars, nps, age, agree, message) per submission.
@@ -170,9 +169,9 @@ def test_many_distinct_numbers_are_bucketed_by_the_database(app, owner, monkeypa
     assert price.bars[0][0] == "1 to 2"
 
 
-def test_summary_page_draws_charts_with_their_numbers(app, summarized):
+def test_summary_page_draws_charts_with_their_numbers(app, summarized, signed_in):
     form_id, _, _ = summarized
-    client = signed_in(app, Role.VIEWER)
+    client = signed_in(Role.VIEWER)
     html = client.get(f"/forms/{form_id}/summary?days=365").get_data(as_text=True)
     assert 'aria-current="page">Last 365 days</a>' in html
     for chart in ("per-day", "size", "topics", "stars", "nps", "agree", "message", "name"):

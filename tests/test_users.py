@@ -5,11 +5,11 @@ import re
 import pytest
 
 from app.models import Role
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
-from tests.conftest import AuthActions
-from tests.conftest import fetch_user
-from tests.conftest import make_user
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
+from tests.auth_helpers import AuthActions
+from tests.auth_helpers import fetch_user
+from tests.auth_helpers import make_user
 
 # (method, path) of every admin route and the least role that may use it.
 ADMIN_ROUTES = [
@@ -25,21 +25,12 @@ ADMIN_ROUTES = [
 ]
 
 
-def signed_in(app, email: str, role: Role):
-    make_user(app, email, role)
-    client = app.test_client()
-    AuthActions(client).login(email)
-    return client
-
-
 @pytest.mark.parametrize(("method", "path", "least_role"), ADMIN_ROUTES)
 @pytest.mark.parametrize("role", list(Role))
-def test_roles_are_enforced_on_every_admin_route(app, owner, method, path, least_role, role):
-    email = f"{role.value}@example.com"
-    client = signed_in(app, email, role) if role != Role.OWNER else None
-    if client is None:
-        client = app.test_client()
-        AuthActions(client).login(OWNER_EMAIL)
+def test_roles_are_enforced_on_every_admin_route(
+    app, owner, signed_in, method, path, least_role, role
+):
+    client = signed_in(role)
     actions = AuthActions(client)
     if method == "GET":
         response = client.get(path)
@@ -132,8 +123,8 @@ def test_an_owner_can_be_demoted_when_another_owner_remains(app, auth, owner):
     assert fetch_user(app, "second@example.com").role == Role.VIEWER
 
 
-def test_deactivation_ends_the_users_sessions_at_once(app, auth, owner):
-    viewer_client = signed_in(app, "viewer@example.com", Role.VIEWER)
+def test_deactivation_ends_the_users_sessions_at_once(app, auth, owner, signed_in):
+    viewer_client = signed_in(Role.VIEWER)
     assert viewer_client.get("/").status_code == 200
     auth.login()
     target = fetch_user(app, "viewer@example.com").id
@@ -144,8 +135,8 @@ def test_deactivation_ends_the_users_sessions_at_once(app, auth, owner):
     assert AuthActions(viewer_client).login("viewer@example.com").status_code == 303
 
 
-def test_password_reset_shows_a_temporary_password_and_ends_sessions(app, auth, owner):
-    viewer_client = signed_in(app, "viewer@example.com", Role.VIEWER)
+def test_password_reset_shows_a_temporary_password_and_ends_sessions(app, auth, owner, signed_in):
+    viewer_client = signed_in(Role.VIEWER)
     target = fetch_user(app, "viewer@example.com").id
     auth.login()
     response = auth.post(f"/users/{target}/reset-password")

@@ -10,19 +10,18 @@ import pytest
 from app.models import DeliveryStatus
 from app.services.delivery import netcheck
 from app.services.delivery import webhooks
-from tests.conftest import AuthActions
-from tests.conftest import make_user
+from tests.delivery_helpers import CONTACT_FIELDS
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import all_deliveries
 from tests.delivery_helpers import attempts_of
 from tests.delivery_helpers import fetch_endpoint
 from tests.delivery_helpers import mail_app_fixture  # noqa: F401
-from tests.delivery_helpers import make_form
 from tests.delivery_helpers import receiver_fixture  # noqa: F401
 from tests.delivery_helpers import run_worker
 from tests.delivery_helpers import smtp_server_fixture  # noqa: F401
 from tests.delivery_helpers import submit_answers
+from tests.form_helpers import make_form
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SECRET_RE = re.compile(r'<code class="secret"[^>]*>([^<]+)</code>')
@@ -42,7 +41,7 @@ def readme_verifier():
 
 
 def test_adding_a_webhook_shows_its_secret_once(mail_app, client, auth, owner, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     auth.login()
     response = auth.post(f"/forms/{form_id}/webhooks", {"url": receiver.url, "preset": "generic"})
     assert response.status_code == 201
@@ -59,7 +58,7 @@ def test_adding_a_webhook_shows_its_secret_once(mail_app, client, auth, owner, r
 
 
 def test_a_new_secret_replaces_the_old_one(mail_app, auth, owner, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     endpoint_id, old_secret = add_webhook(mail_app, form_id, receiver.url)
     auth.login()
     response = auth.post(f"/forms/{form_id}/webhooks/{endpoint_id}/secret")
@@ -69,7 +68,7 @@ def test_a_new_secret_replaces_the_old_one(mail_app, auth, owner, receiver):
 
 
 def test_editing_disabling_and_deleting_a_webhook(mail_app, client, auth, owner, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     endpoint_id, _secret = add_webhook(mail_app, form_id, receiver.url)
     auth.login()
     path = f"/forms/{form_id}/webhooks/{endpoint_id}"
@@ -92,19 +91,17 @@ def test_editing_disabling_and_deleting_a_webhook(mail_app, client, auth, owner,
 
 
 @pytest.mark.parametrize(("role", "status"), [("viewer", 403), ("editor", 200)])
-def test_only_editors_manage_webhooks(mail_app, receiver, role, status):
-    make_user(mail_app, f"{role}@example.com", role)
-    form_id = make_form(mail_app)
+def test_only_editors_manage_webhooks(mail_app, signed_in, receiver, role, status):
+    client = signed_in(role)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     endpoint_id, _secret = add_webhook(mail_app, form_id, receiver.url)
-    client = mail_app.test_client()
-    AuthActions(client).login(f"{role}@example.com")
     assert client.get(f"/forms/{form_id}/webhooks").status_code == status
     assert client.get(f"/forms/{form_id}/webhooks/{endpoint_id}").status_code == status
 
 
 def test_another_forms_webhook_is_not_found(mail_app, client, auth, owner, receiver):
-    first = make_form(mail_app)
-    second = make_form(mail_app, slug="other")
+    first = make_form(mail_app, CONTACT_FIELDS).id
+    second = make_form(mail_app, CONTACT_FIELDS, slug="other").id
     endpoint_id, _secret = add_webhook(mail_app, first, receiver.url)
     auth.login()
     assert client.get(f"/forms/{second}/webhooks/{endpoint_id}").status_code == 404
@@ -122,7 +119,7 @@ def test_another_forms_webhook_is_not_found(mail_app, client, auth, owner, recei
     ],
 )
 def test_malformed_webhook_urls_are_refused(mail_app, auth, owner, url, message):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     auth.login()
     response = auth.post(f"/forms/{form_id}/webhooks", {"url": url, "preset": "generic"})
     assert response.status_code == 422
@@ -157,7 +154,7 @@ INTERNAL_URLS = [
 @pytest.mark.parametrize("url", INTERNAL_URLS)
 def test_internal_addresses_are_refused_at_save(app, auth, owner, url):
     assert app.config["WEBHOOK_ALLOW_PRIVATE"] is False  # the production default
-    form_id = make_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     auth.login()
     response = auth.post(f"/forms/{form_id}/webhooks", {"url": url, "preset": "generic"})
     assert response.status_code == 422
@@ -197,7 +194,7 @@ def test_address_is_checked_again_at_send_time(mail_app, receiver, monkeypatch):
     answers = {"hooks.example.test": ["93.184.215.14"]}
     monkeypatch.setattr(netcheck, "system_resolver", lambda host, port: answers[host])
     mail_app.config["WEBHOOK_ALLOW_PRIVATE"] = False
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, "http://hooks.example.test:9/hook")
 
     answers["hooks.example.test"] = ["127.0.0.1"]
@@ -221,7 +218,7 @@ def test_the_request_goes_to_the_address_that_was_checked(mail_app, receiver, mo
         return ["127.0.0.1"]
 
     monkeypatch.setattr(netcheck, "system_resolver", resolver)
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, f"http://hooks.example.test:{port}/in")
     submit_answers(mail_app, form_id, ANSWERS)
     lookups.clear()
@@ -235,7 +232,7 @@ def test_the_request_goes_to_the_address_that_was_checked(mail_app, receiver, mo
 
 def test_a_redirect_is_not_followed(mail_app, receiver):
     receiver.script(Reply(302, b"", headers={"Location": "http://169.254.169.254/latest/"}))
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, receiver.url)
     submit_answers(mail_app, form_id, ANSWERS)
     run_worker(mail_app)
@@ -251,7 +248,7 @@ def test_a_redirect_is_not_followed(mail_app, receiver):
 
 
 def test_submission_body_has_the_form_its_version_and_answers_by_key_and_label(mail_app, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, receiver.url)
     submission_id = submit_answers(mail_app, form_id, ANSWERS)
     assert run_worker(mail_app) == 1
@@ -284,7 +281,7 @@ def test_submission_body_has_the_form_its_version_and_answers_by_key_and_label(m
 
 
 def test_headers_carry_the_delivery_id_and_a_signature_the_readme_verifies(mail_app, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     _endpoint_id, secret = add_webhook(mail_app, form_id, receiver.url)
     submit_answers(mail_app, form_id, ANSWERS)
     run_worker(mail_app)
@@ -316,7 +313,7 @@ def test_an_old_signature_is_refused_by_the_readme_check(receiver):
 
 
 def test_endpoint_forms_send_every_posted_field(mail_app, receiver, client):
-    form_id = make_form(mail_app, slug="site", kind="endpoint")
+    form_id = make_form(mail_app, slug="site", kind="endpoint").id
     add_webhook(mail_app, form_id, receiver.url)
     client.post("/f/site", data={"email": "a@example.com", "topic": ["x", "y"], "_next": "/t"})
     run_worker(mail_app)
@@ -333,7 +330,7 @@ def test_endpoint_forms_send_every_posted_field(mail_app, receiver, client):
 
 
 def test_slack_preset_sends_an_escaped_text_message(mail_app, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, receiver.url, preset="slack")
     submit_answers(mail_app, form_id, {**ANSWERS, "message": "<!channel> & hi"})
     run_worker(mail_app)
@@ -350,7 +347,7 @@ def test_slack_preset_sends_an_escaped_text_message(mail_app, receiver):
 
 
 def test_discord_preset_sends_an_embed_that_mentions_nobody(mail_app, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, receiver.url, preset="discord")
     submit_answers(mail_app, form_id, {**ANSWERS, "message": "@everyone look"})
     run_worker(mail_app)
@@ -367,7 +364,7 @@ def test_discord_preset_sends_an_embed_that_mentions_nobody(mail_app, receiver):
 
 
 def test_send_test_event_then_read_the_log(mail_app, client, auth, owner, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     endpoint_id, secret = add_webhook(mail_app, form_id, receiver.url)
     receiver.script(Reply(200, b'{"received": true}'))
     auth.login()
@@ -391,7 +388,7 @@ def test_send_test_event_then_read_the_log(mail_app, client, auth, owner, receiv
 
 
 def test_redeliver_sends_the_same_body_with_a_new_id(mail_app, auth, owner, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     endpoint_id, _secret = add_webhook(mail_app, form_id, receiver.url)
     submit_answers(mail_app, form_id, ANSWERS)
     run_worker(mail_app)

@@ -11,7 +11,8 @@ from app.models import DeliveryStatus
 from app.models import Role
 from app.models.delivery import FAILING_TIME_BEFORE_DISABLING
 from app.services.delivery import outbox
-from tests.conftest import make_user
+from tests.auth_helpers import make_user
+from tests.delivery_helpers import CONTACT_FIELDS
 from tests.delivery_helpers import Clock
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import add_webhook
@@ -19,11 +20,11 @@ from tests.delivery_helpers import all_deliveries
 from tests.delivery_helpers import attempts_of
 from tests.delivery_helpers import fetch_endpoint
 from tests.delivery_helpers import mail_app_fixture  # noqa: F401
-from tests.delivery_helpers import make_form
 from tests.delivery_helpers import receiver_fixture  # noqa: F401
 from tests.delivery_helpers import run_worker
 from tests.delivery_helpers import smtp_server_fixture  # noqa: F401
 from tests.delivery_helpers import submit_answers
+from tests.form_helpers import make_form
 
 ANSWERS = {"name": "Ann", "email": "ann@example.com"}
 
@@ -44,7 +45,7 @@ def test_retry_delay_doubles_up_to_four_hours_with_a_little_jitter(attempt, seco
 
 def test_a_500_is_retried_after_the_backoff_and_then_delivered(mail_app, receiver):
     receiver.script(Reply(500, b"database down"))
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     endpoint_id, _secret = add_webhook(mail_app, form_id, receiver.url)
     submit_answers(mail_app, form_id, ANSWERS)
     clock = Clock()
@@ -79,7 +80,7 @@ def test_a_500_is_retried_after_the_backoff_and_then_delivered(mail_app, receive
 def test_a_timeout_counts_as_a_failure_and_is_retried(mail_app, receiver):
     mail_app.config["WEBHOOK_TIMEOUT"] = 1
     receiver.script(Reply(200, delay=3))
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, receiver.url)
     submit_answers(mail_app, form_id, ANSWERS)
     clock = Clock()
@@ -120,7 +121,7 @@ def test_a_slow_trickle_is_cut_at_the_timeout(mail_app):
     thread = threading.Thread(target=trickle, daemon=True)
     thread.start()
     try:
-        form_id = make_form(mail_app)
+        form_id = make_form(mail_app, CONTACT_FIELDS).id
         add_webhook(mail_app, form_id, f"http://127.0.0.1:{listener.getsockname()[1]}/")
         submit_answers(mail_app, form_id, ANSWERS)
         run_worker(mail_app)
@@ -135,7 +136,7 @@ def test_a_slow_trickle_is_cut_at_the_timeout(mail_app):
 
 def test_retries_last_about_a_day_then_the_delivery_fails(mail_app, receiver):
     receiver.default = Reply(503, b"maintenance")
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, receiver.url)
     submit_answers(mail_app, form_id, ANSWERS)
     clock = Clock()
@@ -158,7 +159,7 @@ def test_retries_last_about_a_day_then_the_delivery_fails(mail_app, receiver):
 
 def disable_after_failures(app, receiver, owner_id=None):
     receiver.default = Reply(500, b"broken")
-    form_id = make_form(app, owner_id=owner_id)
+    form_id = make_form(app, CONTACT_FIELDS, owner_id=owner_id).id
     endpoint_id, _secret = add_webhook(app, form_id, receiver.url)
     for number in range(21):
         submit_answers(app, form_id, {"name": f"Person {number}"})
@@ -215,7 +216,7 @@ def test_without_an_active_creator_every_owner_is_told(mail_app, receiver, smtp_
 
 def test_a_short_outage_disables_nothing_however_many_deliveries_fail(mail_app, receiver):
     receiver.default = Reply(503, b"restarting")
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     endpoint_id, _secret = add_webhook(mail_app, form_id, receiver.url)
     for number in range(50):
         submit_answers(mail_app, form_id, {"name": f"Person {number}"})
@@ -234,7 +235,7 @@ def test_a_short_outage_disables_nothing_however_many_deliveries_fail(mail_app, 
 
 def test_a_success_resets_the_run_of_failures(mail_app, receiver):
     receiver.script(*[500] * 19, 200, *[500] * 19)
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     endpoint_id, _secret = add_webhook(mail_app, form_id, receiver.url)
     for number in range(39):
         submit_answers(mail_app, form_id, {"name": f"Person {number}"})

@@ -30,18 +30,19 @@ from app.services.delivery import outbox
 from app.services.delivery.transport import SendResult
 from app.services.delivery.worker import Worker
 from app.signals import submission_accepted
+from tests.delivery_helpers import CONTACT_FIELDS
 from tests.delivery_helpers import Clock
 from tests.delivery_helpers import add_webhook
 from tests.delivery_helpers import all_deliveries
 from tests.delivery_helpers import attempts_of
 from tests.delivery_helpers import free_port
 from tests.delivery_helpers import mail_app_fixture  # noqa: F401
-from tests.delivery_helpers import make_form
 from tests.delivery_helpers import receiver_fixture  # noqa: F401
 from tests.delivery_helpers import run_worker
 from tests.delivery_helpers import set_recipients
 from tests.delivery_helpers import smtp_server_fixture  # noqa: F401
 from tests.delivery_helpers import submit_answers
+from tests.form_helpers import make_form
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -94,7 +95,7 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def test_deliveries_are_stored_with_the_submission_before_any_worker_runs(mail_app, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     set_recipients(mail_app, form_id, "team@example.org", enabled=True, subject="Hi", message="Hi")
     add_webhook(mail_app, form_id, receiver.url)
     add_webhook(mail_app, form_id, receiver.url + "?second")
@@ -113,7 +114,7 @@ def test_deliveries_are_stored_with_the_submission_before_any_worker_runs(mail_a
 
 
 def test_a_failure_after_queueing_stores_neither_submission_nor_deliveries(mail_app, receiver):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     set_recipients(mail_app, form_id, "team@example.org")
     add_webhook(mail_app, form_id, receiver.url)
 
@@ -214,7 +215,7 @@ def test_two_workers_racing_send_each_delivery_once(mail_app, receiver):
     from tests.delivery_helpers import Reply
 
     receiver.default = Reply(200, delay=0.02)
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, receiver.url)
     for number in range(30):
         submit_answers(mail_app, form_id, {"name": f"Person {number}"})
@@ -245,7 +246,7 @@ def test_two_workers_racing_send_each_delivery_once(mail_app, receiver):
 def test_a_worker_killed_mid_delivery_leaves_it_to_be_sent_after_the_lease(
     mail_app, receiver, tmp_path
 ):
-    form_id = make_form(mail_app)
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
     add_webhook(mail_app, form_id, receiver.url)
     submit_answers(mail_app, form_id, {"name": "Ann"})
     [delivery] = all_deliveries(mail_app)
@@ -380,7 +381,7 @@ def test_the_development_server_sends_deliveries_by_itself(tmp_path, receiver):
 
     app = create_app({"APP_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
     app.config["WEBHOOK_ALLOW_PRIVATE"] = True
-    form_id = make_form(app)
+    form_id = make_form(app, CONTACT_FIELDS).id
     add_webhook(app, form_id, receiver.url)
     log_path = tmp_path / "server.log"
     with log_path.open("w") as log:

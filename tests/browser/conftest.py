@@ -26,8 +26,8 @@ import pytest
 from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
 
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

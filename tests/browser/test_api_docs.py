@@ -5,9 +5,9 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.auth_helpers import OWNER_EMAIL
 from tests.browser.conftest import run_flask
 from tests.browser.conftest import server_environment
-from tests.conftest import OWNER_EMAIL
 
 pytestmark = pytest.mark.browser
 

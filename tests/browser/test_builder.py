@@ -8,8 +8,8 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from app.fields import FIELD_TYPES
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 TITLE = "Everything form"

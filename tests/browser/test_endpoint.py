@@ -18,13 +18,13 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
 from tests.browser.conftest import SERVER_START_TIMEOUT
 from tests.browser.conftest import free_port
 from tests.browser.conftest import run_flask
 from tests.browser.conftest import server_environment
 from tests.browser.conftest import stop_process
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 SLUG = "site-contact"

@@ -4,9 +4,9 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
 from tests.browser.conftest import OWNER_NAME
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -9,10 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
 from tests.browser.conftest import run_flask
 from tests.browser.conftest import server_environment
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -14,13 +14,13 @@ from playwright.sync_api import Locator
 from playwright.sync_api import Page
 from playwright.sync_api import expect
 
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
 from tests.browser.a11y import blocking
 from tests.browser.a11y import describe_violations
 from tests.browser.a11y import run_axe
 from tests.browser.conftest import run_flask
 from tests.browser.conftest import server_environment
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 SLUG = "community-day"

@@ -7,11 +7,11 @@ from playwright.sync_api import Page
 from playwright.sync_api import expect
 
 from app.services.delivery.webhooks import sign
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import PASSWORD
 from tests.browser.conftest import run_flask
 from tests.browser.conftest import serve_app
 from tests.browser.conftest import server_environment
-from tests.conftest import OWNER_EMAIL
-from tests.conftest import PASSWORD
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import receiver_fixture  # noqa: F401
 
