@@ -7,8 +7,8 @@ import pytest
 
 from app.errors import FRIENDLY_MESSAGES
 from app.models import Role
+from tests.auth_helpers import AuthActions
 from tests.test_builder import new_form
-from tests.test_builder import signed_in
 
 REFUSALS = [
     # (role, method, path, status): {id} is a form that exists.
@@ -23,8 +23,9 @@ REFUSALS = [
 ]
 
 
-def refused(app, role: Role, method: str, path: str, headers: dict[str, str]):
-    client, actions = signed_in(app, role)
+def refused(app, signed_in, role: Role, method: str, path: str, headers: dict[str, str]):
+    client = signed_in(role)
+    actions = AuthActions(client)
     path = path.format(id=new_form(app))
     if method == "GET":
         return client.get(path, headers=headers)
@@ -32,8 +33,8 @@ def refused(app, role: Role, method: str, path: str, headers: dict[str, str]):
 
 
 @pytest.mark.parametrize(("role", "method", "path", "status"), REFUSALS)
-def test_a_refusal_is_the_sites_error_page(app, owner, role, method, path, status):
-    response = refused(app, role, method, path, {})
+def test_a_refusal_is_the_sites_error_page(app, signed_in, role, method, path, status):
+    response = refused(app, signed_in, role, method, path, {})
     assert response.status_code == status
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
@@ -42,8 +43,10 @@ def test_a_refusal_is_the_sites_error_page(app, owner, role, method, path, statu
 
 
 @pytest.mark.parametrize(("role", "method", "path", "status"), REFUSALS)
-def test_a_refusal_is_the_json_error_shape_for_json_clients(app, owner, role, method, path, status):
-    response = refused(app, role, method, path, {"Accept": "application/json"})
+def test_a_refusal_is_the_json_error_shape_for_json_clients(
+    app, signed_in, role, method, path, status
+):
+    response = refused(app, signed_in, role, method, path, {"Accept": "application/json"})
     assert response.status_code == status
     code = {403: "forbidden", 404: "not_found"}[status]
     assert response.get_json() == {"error": {"code": code, "message": FRIENDLY_MESSAGES[status]}}
