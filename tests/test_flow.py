@@ -288,7 +288,9 @@ def test_named_conditions_are_checked_where_they_are_used():
     use = {"condition": "adult"}
     assert problems_of(with_show_if("last", use), named) == []
     found = problems_of(with_show_if("name", use), named)
-    assert found[0][0] == "fields[0].show_if.field"
+    assert (
+        found[0][0] == "conditions.adult.field"
+    )  # where it is written; the message says where used
     assert 'show if (condition "adult"): "age" is not asked before this point' in found[0][1]
     bad_name = problems_of(FIELDS, {"1st": {"field": "age", "op": "gt", "value": 1}})
     assert bad_name[0][0] == "conditions.1st"

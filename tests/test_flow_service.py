@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import pytest
 from werkzeug.datastructures import MultiDict
 
@@ -11,6 +14,7 @@ from app.extensions import db
 from app.models import FormVersion
 from app.models import Submission
 from app.services import forms
+from app.services.forms import definitions
 from app.services.submissions import SubmissionContext
 from app.services.submissions import submit
 
@@ -163,3 +167,38 @@ def test_answers_posted_at_once_to_a_form_with_pages_follow_its_path(app, form):
         with pytest.raises(SubmissionInvalid) as refused:
             submit_answers(form, member="no", why="fun")  # name is required on page 1
         assert [e.key for e in refused.value.errors] == ["name"]
+
+
+def readme_example() -> str:
+    """The worked example of README's "Pages, logic and save-and-resume", as written there."""
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("### Pages, logic and save-and-resume") :]
+    return section[
+        section.index("```json\n") + 8 : section.index("\n```", section.index("```json"))
+    ]
+
+
+def test_the_readme_example_imports_publishes_once_and_walks_as_it_says(app):
+    with app.app_context():
+        form, created = definitions.import_definition(readme_example())
+        assert created
+        version = db.session.get(FormVersion, form.published_version_id)
+        assert [page["id"] for page in version.schema["pages"]] == ["about", "joining", "last"]
+        assert version.flow.walk({"name": "A", "member": "yes"}).path == ("about", "last")
+        assert version.flow.walk({"name": "B", "member": "no"}).path == (
+            "about", "joining", "last",
+        )  # fmt: skip
+        exported = definitions.export_definition(form)
+        assert exported["conditions"] == {"member": MEMBER}
+
+        again, created = definitions.import_definition(json.dumps(exported))
+        assert not created and again.published_version_id == version.id  # nothing changed
+
+
+def test_a_bad_condition_in_a_definition_names_its_line(app):
+    text = readme_example().replace('"value": "yes"}}', '"value": "maybe"}}', 1)
+    with app.app_context(), pytest.raises(definitions.DefinitionError) as refused:
+        definitions.import_definition(text)
+    assert '"maybe", which is not one of its options' in refused.value.message
+    assert refused.value.field == "conditions.member.value"
+    assert refused.value.line == 3  # where the named condition is written

@@ -83,7 +83,8 @@ class _Checker:
         if set(condition) != {"condition"} or name not in self.named:
             return self.fail(f"{path}.condition", f'{where}: no condition is named "{name}".')
         # A named condition is checked where it is used: it may only read what is allowed here.
-        self.condition(self.named[name], path, f'{where} (condition "{name}")', allowed, 1)
+        where = f'{where} (condition "{name}")'
+        self.condition(self.named[name], f"conditions.{name}", where, allowed, 1)
 
     def _leaf(self, condition: dict, path: str, where: str, allowed: set[str]) -> None:
         unknown = sorted(set(condition) - {"field", "op", "value"})

@@ -12,9 +12,12 @@ from json_source_map import calculate
 from app.exceptions import ValidationFailed
 from app.extensions import db
 from app.fields import parse_field_specs
+from app.flow.pages import pages_of_draft
+from app.flow.pages import questions_of_draft
 from app.models import Form
 from app.models import FormKind
 from app.models import FormStatus
+from app.models import FormVersion
 from app.services import forms
 from app.services.forms.settings import SETTINGS
 from app.services.forms.settings import STATUS
@@ -30,6 +33,7 @@ TOP_LEVEL_KEYS = {
     "kind",
     "status",
     "settings",
+    "conditions",
     "fields",
 }
 # A definition gives the status at its top level, next to the fields that it publishes.
@@ -62,7 +66,7 @@ def export_definition(form: Form) -> dict[str, Any]:
             for setting in FILE_SETTINGS
         },
         "fields": list(form.draft_fields),
-    }
+    } | ({"conditions": form.draft_conditions} if form.draft_conditions else {})
 
 
 def import_definition(text: str) -> tuple[Form, bool]:
@@ -112,6 +116,7 @@ def _apply(data: dict[str, Any]) -> tuple[Form, bool]:
         form, title=_text(data, "title"), description=data.get("description") or "", slug=slug
     )
     forms.save_fields(form, data.get("fields", []))
+    forms.save_conditions(form, data.get("conditions"))
     status = _choice(data, "status", FormStatus, FormStatus.DRAFT)
     _apply_settings(form, data.get("settings") or {}, status)
     if status != FormStatus.DRAFT and _differs_from_published(form):
@@ -120,13 +125,24 @@ def _apply(data: dict[str, Any]) -> tuple[Form, bool]:
 
 
 def _differs_from_published(form: Form) -> bool:
-    version = form.published_version
+    # By id: the relationship may still hold what it held before this session published.
+    version = db.session.get(FormVersion, form.published_version_id or -1)
     if version is None:
         return True
-    same = (version.title, version.description, version.schema.get("fields")) == (
+    items = parse_field_specs(form.draft_fields)
+    published = version.schema
+    same = (
+        version.title,
+        version.description,
+        published.get("fields"),
+        published.get("pages"),
+        published.get("conditions"),
+    ) == (
         form.title,
         form.description,
-        form.draft_fields,
+        [spec.to_dict() for spec in questions_of_draft(items)],
+        pages_of_draft(items),
+        form.draft_conditions or None,
     )
     if same:
         form.has_unpublished_changes = False
