@@ -93,6 +93,8 @@ SETTINGS_TO_CARRY: dict[str, Any] = {
     "submit_label": "Register",
     "one_response_per_browser": True,
     "allowed_origins": ["https://www.example.org", "http://localhost:8000"],
+    "allow_saving": True,
+    "resume_days": 14,
 }
 
 

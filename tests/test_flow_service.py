@@ -202,3 +202,12 @@ def test_a_bad_condition_in_a_definition_names_its_line(app):
     assert '"maybe", which is not one of its options' in refused.value.message
     assert refused.value.field == "conditions.member.value"
     assert refused.value.line == 3  # where the named condition is written
+
+
+@pytest.mark.parametrize("days", [0, 366, None, True])
+def test_a_resume_period_is_from_1_to_365_days(form, days):
+    settings = {**forms.current_settings(form), "allow_saving": True, "resume_days": days}
+    with pytest.raises(ValidationFailed) as refused:
+        forms.update_settings(form, **settings)
+    assert refused.value.field == "resume_days"
+    assert refused.value.message == "Use a number of days from 1 to 365."

@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Delivery
-from app.models import Form
 from app.models import PartialResponse
 from app.models.types import utcnow
 from app.services.delivery.worker import Worker
+from tests.form_helpers import change_settings
 from tests.form_helpers import make_form
 from tests.public_helpers import fetch_files
 from tests.public_helpers import fetch_submissions
@@ -164,12 +164,7 @@ def test_a_same_page_condition_is_explained_and_an_earlier_page_one_decided(app,
 
 
 def allow_saving(app, slug, **settings):
-    with app.app_context():
-        form = db.session.scalar(select(Form).where(Form.slug == slug))
-        form.allow_saving = True
-        for name, value in settings.items():
-            setattr(form, name, value)
-        db.session.commit()
+    change_settings(app, slug, allow_saving=True, **settings)
 
 
 def fetch_partials(app):

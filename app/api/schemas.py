@@ -110,6 +110,12 @@ class SettingsSchema(Schema):
     allowed_origins = fields.List(
         fields.String(), metadata={"description": "Websites that may post and embed."}
     )
+    allow_saving = fields.Boolean(
+        metadata={"description": "Respondents may save and finish later from a link."}
+    )
+    resume_days = fields.Integer(
+        strict=True, metadata={"description": "Days a saved answer waits: 1 to 365."}
+    )
 
 
 class SettingsInputSchema(SettingsSchema):

@@ -129,6 +129,16 @@ class SettingsForm(BuilderForm):
         "Websites that may embed or post to this form",
         description="One per line, like https://www.example.org (no path).",
     )
+    allow_saving = BooleanField(
+        "Let respondents save and finish later",
+        description="They get a link to come back to their answers, in any browser.",
+    )
+    resume_days = IntegerField(
+        "Days a saved answer waits",
+        validators=[Optional()],
+        widget=NumberInput(min=1, max=365),
+        description="From 1 to 365. Unsaved answers between pages wait 7 days.",
+    )
 
     def settings(self) -> dict[str, Any]:
         """The keyword arguments of ``forms.update_settings``."""

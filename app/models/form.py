@@ -79,12 +79,9 @@ class Form(db.Model):
     one_response_per_browser: Mapped[bool] = mapped_column(default=False)
     # Origins ("https://example.org") that may post to the form and embed it.
     allowed_origins: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    # The flow: respondents may save and resume from a link, valid for resume_days; a "check
-    # your answers" page before the final submit; every question on a page of its own.
+    # Respondents may save and resume from a link, valid for resume_days.
     allow_saving: Mapped[bool] = mapped_column(default=False, server_default=false())
     resume_days: Mapped[int] = mapped_column(default=30, server_default=text("30"))
-    check_answers_page: Mapped[bool] = mapped_column(default=False, server_default=false())
-    one_question_per_page: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Kept up to date by the submission service, so lists and limits need no COUNT(*).
     submission_count: Mapped[int] = mapped_column(default=0)

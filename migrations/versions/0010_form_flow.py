@@ -28,10 +28,9 @@ def timestamp(name, nullable=False):
 def upgrade():
     # Plain ADD COLUMNs on both databases: SQLite's batch mode would copy the table.
     op.add_column("forms", sa.Column("draft_conditions", JSON, nullable=True))
-    for name in ("allow_saving", "check_answers_page", "one_question_per_page"):
-        op.add_column(
-            "forms", sa.Column(name, sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    op.add_column(
+        "forms", sa.Column("allow_saving", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
     op.add_column(
         "forms", sa.Column("resume_days", sa.Integer(), server_default="30", nullable=False)
     )
@@ -82,8 +81,6 @@ def downgrade():
     op.drop_table("partial_responses")
     for name in (
         "resume_days",
-        "one_question_per_page",
-        "check_answers_page",
         "allow_saving",
         "draft_conditions",
     ):

@@ -87,6 +87,12 @@ def _check_response_limit(limit: int | None) -> int | None:
     return limit
 
 
+def _check_resume_days(days: int | None) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        raise ValidationFailed("Use a number of days from 1 to 365.", field="resume_days")
+    return days
+
+
 def _clean_confirmation_message(message: str | None) -> str:
     return (message or "").strip()[:5000]
 
@@ -148,6 +154,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("submit_label", SettingKind.TEXT, "Submit", check=_clean_submit_label),
     Setting("one_response_per_browser", SettingKind.FLAG, False),
     Setting("allowed_origins", SettingKind.TEXT_LIST, (), check=check_origins, read=list),
+    Setting("allow_saving", SettingKind.FLAG, False),
+    Setting("resume_days", SettingKind.COUNT, 30, check=_check_resume_days),
 )
 
 
