@@ -264,3 +264,27 @@ def test_the_worker_purges_expired_partial_responses_and_their_files(app, client
     assert [row.answers for row in fetch_partials(app)] == [{"photo": None}]
     assert fetch_files(app, "club") == []
     assert client.get("/f/club/p/two").headers["Location"] == "/f/club"
+
+
+def test_the_post_limit_counts_respondents_not_pages(app, client, slug):
+    app.config["SUBMISSION_RATE_LIMIT"] = "3 per minute"
+    first = client.get("/f/club")
+    join = client.get(
+        post_page(client, first, "about", name="Ann", member="no").headers["Location"]
+    )
+    about = client.get(post_page(client, join, "join", _action="back").headers["Location"])
+    join = client.get(
+        post_page(client, about, "about", name="Ann", member="no").headers["Location"]
+    )
+    last = client.get(post_page(client, join, "join", why="Friends").headers["Location"])
+    assert post_page(client, last, "last").headers["Location"] == "/f/club/thanks"  # 5 posts
+    for _ in range(2):
+        other = app.test_client()
+        assert (
+            post_page(other, other.get("/f/club"), "about", name="B", member="no").status_code
+            == 303
+        )
+    late = app.test_client()
+    refused = post_page(late, late.get("/f/club"), "about", name="C", member="no")
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"]

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.exceptions import PageNotReached
 from app.exceptions import SubmissionInvalid
+from app.exceptions import Throttled
 from app.extensions import db
 from app.links import external_url
 from app.models import Form
@@ -76,6 +77,10 @@ def submit_page(
                 "Your answers to the earlier pages were sent already or have expired. "
                 "Start again from the first page."
             )
+        try:
+            throttle.ensure_submission_allowed(request.remote_addr or "", form.slug)
+        except Throttled as error:
+            return responses.throttled(form, error)
         partial, token = paging.start_partial(form, context)
     action = data.get("_action") if data.get("_action") in ("back", "save") else "continue"
     try:

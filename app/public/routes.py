@@ -67,14 +67,17 @@ def submit_embedded_form(slug: str):
 
 
 def _submit(form: Form, *, embedded: bool):
-    # One budget per address and form, whether it posts to the page or to the embed.
+    # One budget per address and form, whether it posts to the page or to the embed. A form
+    # with pages spends it once per respondent, when their answers start (submit_page).
+    paged = "_page" in request.form
     try:
-        throttle.ensure_submission_allowed(request.remote_addr or "", form.slug)
+        if not paged:
+            throttle.ensure_submission_allowed(request.remote_addr or "", form.slug)
     except Throttled as error:
         return responses.throttled(form, error)
     try:
         data, files = responses.submitted_fields()  # a JSON answer no page could send is invalid
-        if "_page" in data and not request.is_json:
+        if paged:
             return submit_page(form, data, files, _context(form, data), embedded)
         accepted = submit(form, data, files, _context(form, data))
     except SubmissionInvalid as error:
