@@ -255,11 +255,17 @@ def test_a_page_no_path_reaches_is_a_problem():
     assert problems_of(paged(["name"], ["member"], ALL_KEYS[2:], p1={"routes": skip})) == []
 
 
-def test_a_form_with_pages_starts_with_a_page_break_and_no_page_is_called_submit():
+def test_questions_before_the_first_break_are_page_one_and_no_page_is_called_submit():
     late = [*FIELDS[:1], page_break("p2"), *FIELDS[1:]]
-    assert problems_of(late) == [
-        ("fields[0]", "A form with pages starts with a page break: add one first.")
+    assert problems_of(late) == []
+    pages = pages_of_draft(parse_field_specs(late))
+    assert [(page["id"], page["fields"]) for page in pages] == [
+        ("page-1", ["name"]),
+        ("p2", ALL_KEYS[1:]),
     ]
+    route = {"if": {"field": "name", "op": "empty"}, "goto": "page-1"}
+    back = [*FIELDS[:1], page_break("p2", routes=[route]), *FIELDS[1:]]
+    assert "would loop" in problems_of(back)[0][1]
     called_submit = [page_break("submit"), *FIELDS]
     assert problems_of(called_submit) == [("fields[0].key", 'A page cannot be called "submit".')]
 

@@ -191,7 +191,7 @@ class _DraftPage:
 
     @property
     def path(self) -> str:
-        return f"fields[{self.item}]"
+        return f"fields[{self.item}]" if self.item is not None else "fields"
 
     def rule(self, name: str) -> Any:
         return self.spec.rules.get(name) if self.spec else None
@@ -247,10 +247,9 @@ def _draft_pages(checker: _Checker, items: list[FieldSpec]) -> list[_DraftPage] 
     """The draft's pages, each break starting one; None after a problem."""
     if not any(item.type == PAGE_BREAK for item in items):
         return [_DraftPage(1, None, None, [item.key for item in items])]
-    if items[0].type != PAGE_BREAK:
-        checker.fail("fields[0]", "A form with pages starts with a page break: add one first.")
-        return None
     pages: list[_DraftPage] = []
+    if items[0].type != PAGE_BREAK:  # questions before the first break: page one
+        pages.append(_DraftPage(1, None, None, []))
     for index, item in enumerate(items):
         if item.type == PAGE_BREAK:
             if item.key == SUBMIT:

@@ -189,10 +189,14 @@ PAGE_BREAK = "page"
 
 def pages_of_draft(items: Sequence[FieldSpec]) -> list[dict[str, Any]] | None:
     """A draft's pages in a version's shape, from its page breaks (None when it has none):
-    each break starts a page and gives it its id, title, description, condition and routes."""
+    each break starts a page and gives it its id, title, description, condition and routes.
+    Questions before the first break are a first page of their own, ``page-1`` (no key can
+    take that id), which leads to the next page."""
     if not any(item.type == PAGE_BREAK for item in items):
         return None
     pages: list[dict[str, Any]] = []
+    if items and items[0].type != PAGE_BREAK:  # questions before the first break: page one
+        pages.append({"id": FIRST_PAGE_ID, "title": "", "description": "", "fields": []})
     for item in items:
         if item.type == PAGE_BREAK:
             pages.append(
