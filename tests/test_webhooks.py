@@ -280,6 +280,30 @@ def test_submission_body_has_the_form_its_version_and_answers_by_key_and_label(m
     ]
 
 
+BRANCHED_FIELDS = [
+    {"key": "name", "type": "short_text", "label": "Name"},
+    {"key": "member", "type": "single_choice", "label": "Member?",
+     "rules": {"choices": ["yes", "no"]}},
+    {"key": "number", "type": "short_text", "label": "Number",
+     "show_if": {"field": "member", "op": "is", "value": "yes"}},
+    {"key": "more", "type": "page", "label": "More"},
+    {"key": "comment", "type": "long_text", "label": "Anything else?"},
+]  # fmt: skip
+
+
+def test_a_question_the_logic_hid_is_left_out_and_the_path_is_sent(mail_app, receiver):
+    form_id = make_form(mail_app, BRANCHED_FIELDS).id
+    add_webhook(mail_app, form_id, receiver.url)
+    submit_answers(mail_app, form_id, {"name": "Ann", "member": "no", "number": "sneaked in"})
+    run_worker(mail_app)
+
+    [request] = receiver.requests
+    body = request.json()
+    assert body["answers"] == {"name": "Ann", "member": "no", "comment": None}
+    assert [field["key"] for field in body["fields"]] == ["name", "member", "comment"]
+    assert body["submission"]["path"] == ["page-1", "more"]
+
+
 def test_headers_carry_the_delivery_id_and_a_signature_the_readme_verifies(mail_app, receiver):
     form_id = make_form(mail_app, CONTACT_FIELDS).id
     _endpoint_id, secret = add_webhook(mail_app, form_id, receiver.url)

@@ -68,9 +68,10 @@ def get_form(form_id: int):
 def update_form(changes: dict, form_id: int):
     """Change a form
 
-    Any of its title, description, slug, draft fields and settings; what is left out stays.
-    Everything is checked before anything is saved. Title, description and fields go live when
-    the form is published.
+    Any of its title, description, slug, draft fields, named conditions and settings; what is
+    left out stays. Everything is checked before anything is saved. Title, description, fields
+    (page breaks included) and conditions go live when the form is published, which checks the
+    flow: a problem answers 422 with the JSON path at fault.
     """
     form = forms.get_form_for(api_user(), form_id, "edit")
     forms.update_form(
@@ -78,6 +79,7 @@ def update_form(changes: dict, form_id: int):
         details={key: changes[key] for key in DETAILS if key in changes},
         fields=changes.get("fields"),
         settings=changes.get("settings"),
+        **({"conditions": changes["conditions"]} if "conditions" in changes else {}),
     )
     return present.form_detail(form)
 

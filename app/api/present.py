@@ -40,7 +40,7 @@ def form_detail(form: Form) -> dict[str, Any]:
         **form_summary(form),
         "description": form.description,
         "settings": forms.current_settings(form),
-        "draft": {"fields": form.draft_fields},
+        "draft": {"fields": form.draft_fields, "conditions": form.draft_conditions},
         "published": version_detail(version) if version else None,
     }
 
@@ -52,7 +52,16 @@ def version_detail(version: FormVersion) -> dict[str, Any]:
         "description": version.description,
         "published_at": version.published_at,
         "fields": version.schema.get("fields", []),
+        "pages": _pages(version.schema.get("pages")),
+        "conditions": version.schema.get("conditions"),
     }
+
+
+def _pages(pages: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    if pages is None:
+        return None
+    blank = {"title": "", "description": "", "show_if": None, "routes": [], "default": None}
+    return [{**blank, **page} for page in pages]
 
 
 def submission_detail(

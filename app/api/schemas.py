@@ -81,19 +81,61 @@ class FieldSchema(Schema):
     page = fields.Integer()
 
 
+CONDITIONS_DESCRIPTION = (
+    'Named conditions, each usable as {"condition": name} in a show_if or a route; '
+    "null when there are none."
+)
+
+
+class PageSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "The page break's key."})
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    fields_ = fields.List(
+        fields.String(),
+        data_key="fields",
+        attribute="fields",
+        required=True,
+        metadata={"description": "The keys of the page's questions, in order."},
+    )
+    show_if = fields.Raw(allow_none=True)
+    routes = fields.List(fields.Dict(), required=True)
+    default = fields.String(allow_none=True)
+
+
 class VersionSchema(Schema):
     number = fields.Integer(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
     published_at = UTCDateTime(required=True)
     fields_ = fields.List(
-        fields.Nested(FieldSchema), data_key="fields", attribute="fields", required=True
+        fields.Nested(FieldSchema),
+        data_key="fields",
+        attribute="fields",
+        required=True,
+        metadata={"description": "The questions, without page breaks."},
+    )
+    pages = fields.List(
+        fields.Nested(PageSchema),
+        required=True,
+        allow_none=True,
+        metadata={"description": "null for a form of one page."},
+    )
+    conditions = fields.Dict(
+        required=True, allow_none=True, metadata={"description": CONDITIONS_DESCRIPTION}
     )
 
 
 class DraftSchema(Schema):
     fields_ = fields.List(
-        fields.Nested(FieldSchema), data_key="fields", attribute="fields", required=True
+        fields.Nested(FieldSchema),
+        data_key="fields",
+        attribute="fields",
+        required=True,
+        metadata={"description": "Questions and page breaks (type `page`), in order."},
+    )
+    conditions = fields.Dict(
+        required=True, allow_none=True, metadata={"description": CONDITIONS_DESCRIPTION}
     )
 
 
@@ -185,6 +227,10 @@ class FormUpdateSchema(Schema):
             "description": "Replaces the draft's fields; each as in `draft.fields`. Publish to "
             "make them live. A published key keeps its type."
         },
+    )
+    conditions = fields.Dict(
+        allow_none=True,
+        metadata={"description": "Replaces the draft's named conditions; null removes them."},
     )
     settings = fields.Nested(
         SettingsInputSchema, metadata={"description": "Only the settings given change."}

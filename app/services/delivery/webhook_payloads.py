@@ -49,6 +49,7 @@ def submission_body(
         "submission": {
             "id": submission.id,
             "created_at": submission.created_at.isoformat(),
+            "path": (submission.meta or {}).get("path"),
         },
         "answers": {field.key: field.value for field in sheet},
         "fields": [

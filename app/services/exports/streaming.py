@@ -284,6 +284,7 @@ def json_records(plan: ExportPlan, rows: list[Any]) -> Iterator[dict[str, Any]]:
             "spam_reason": reason,
             "referrer": meta.get("referrer"),
             "user_agent": meta.get("user_agent"),
+            "path": meta.get("path"),
         }
 
 

@@ -34,6 +34,13 @@ from app.services.forms.settings import copy_settings
 from app.services.forms.templates import TEMPLATES
 from app.services.forms.templates import get_template
 
+
+class Unchanged:
+    """What a left-out argument is, where None is a value one may set."""
+
+
+UNCHANGED = Unchanged()
+
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{1,79}")
 RESERVED_SLUGS = {"new", "trash", "embed", "static", "api", "admin"}
 
@@ -255,16 +262,19 @@ def update_form(
     details: dict[str, str] | None = None,
     fields: list[dict[str, Any]] | None = None,
     settings: dict[str, Any] | None = None,
+    conditions: dict[str, Any] | Unchanged | None = UNCHANGED,
 ) -> None:
-    """Change any of a form's details (title, description, slug), draft fields and settings at
-    once; what is left out stays. Everything is checked before anything is stored, so a
-    refusal changes nothing."""
+    """Change any of a form's details (title, description, slug), draft fields, named
+    conditions and settings at once; what is left out stays. Everything is checked before
+    anything is stored, so a refusal changes nothing."""
     try:
         if details:
             current = {"title": form.title, "description": form.description, "slug": form.slug}
             _apply_details(form, **{**current, **details})
         if fields is not None:
             _apply_fields(form, fields)
+        if not isinstance(conditions, Unchanged):
+            _apply_conditions(form, conditions)
         if settings:
             apply_nested_settings(form, settings)
     except DomainError:
@@ -310,10 +320,14 @@ def purge_trashed_forms(now: datetime | None = None) -> int:
 def save_conditions(form: Form, conditions: dict[str, Any] | None) -> None:
     """Replace the draft's named conditions. Like pages and show-ifs, they are checked where
     they are used when the form is published, so a draft in progress can always be saved."""
+    _apply_conditions(form, conditions)
+    db.session.commit()
+
+
+def _apply_conditions(form: Form, conditions: dict[str, Any] | None) -> None:
     if conditions is not None and not isinstance(conditions, dict):
         raise ValidationFailed(
             "conditions must be an object of named conditions (or null).", field="conditions"
         )
     form.draft_conditions = conditions or None
     form.has_unpublished_changes = True
-    db.session.commit()

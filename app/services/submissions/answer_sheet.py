@@ -37,13 +37,15 @@ def answer_sheet(
     submission: Submission,
     file_url: Callable[[dict[str, Any]], str] | None = None,
 ) -> list[AnsweredField]:
-    """Every answer of ``submission``; questions left empty are kept, with an empty display.
+    """Every answer of ``submission``: questions left empty are kept, with an empty display;
+    questions the respondent was never shown (hidden by the form's logic), whose keys the
+    stored answers lack, are left out, so JSON tells them apart (absent, not null).
 
     Files link to the inbox's download, or to what ``file_url`` makes of a file reference.
     """
     context = ExportContext(file_url=file_url or (lambda reference: _file_url(form.id, reference)))
     answers = submission.answers or {}
-    specs = _answerable_specs(version)
+    specs = [spec for spec in _answerable_specs(version) if spec.key in answers]
     sheet = [_answered(spec.key, spec, answers.get(spec.key), context) for spec in specs]
     known = {spec.key for spec in specs}
     # Endpoint fields, and answers kept under a key the version no longer has.
