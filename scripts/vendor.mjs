@@ -1,5 +1,5 @@
 // Copies the built files of our npm packages into app/static/vendor/ (committed), and the
-// files only tests use (axe-core) into tests/browser/vendor/, so they are never served.
+// files only tests use (axe-core, @formspree/core) into tests/browser/vendor/, so they are never served.
 // Run `npm ci && npm run vendor` after changing package.json.
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -20,10 +20,13 @@ const files = {
   "swagger-ui-dist/LICENSE": "swagger-ui/LICENSE",
   "swagger-ui-dist/NOTICE": "swagger-ui/NOTICE",
 };
-// Test-only assets: the accessibility checker the browser tests inject into pages.
+// Test-only assets: the accessibility checker the browser tests inject into pages, and
+// Formspree's own client, which a test points at Formyard from another website.
 const testFiles = {
   "axe-core/axe.min.js": "axe.min.js",
   "axe-core/LICENSE": "axe-core.LICENSE",
+  "@formspree/core/dist/index.mjs": "formspree-core.mjs",
+  "@formspree/core/LICENSE": "formspree-core.LICENSE",
 };
 
 function copyAll(map, folder) {

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Form
 from app.models import FormVersion
+from app.models import Submission
 from app.services import forms as form_service
 
 
@@ -41,9 +42,31 @@ def test_new_without_publish_is_a_draft(app, runner, client):
     assert client.get("/f/later").status_code == 404
 
 
+def test_new_endpoint_takes_posts_from_any_website_at_once(app, runner, client):
+    result = runner.invoke(args=["forms", "new", "--endpoint", "--slug", "site-contact"])
+    assert result.exit_code == 0, result.output
+    assert "Created endpoint 'site-contact'" in result.output
+    with app.app_context():
+        form = form_service.get_form_by_slug("site-contact")
+        assert form.is_endpoint
+        assert form.allowed_origins == []
+    posted = client.post(
+        "/f/site-contact",
+        data={"email": "ann@example.com", "message": "Hi"},
+        headers={"Origin": "https://blog.example", "Accept": "application/json"},
+    )
+    assert posted.status_code == 200
+    assert posted.headers["Access-Control-Allow-Origin"] == "https://blog.example"
+    with app.app_context():
+        [submission] = db.session.scalars(select(Submission)).all()
+        assert submission.form_id == form.id
+        assert submission.answers == {"email": "ann@example.com", "message": "Hi"}
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--endpoint", "--template", "contact", "--slug", "x2"], "An endpoint has no questions"),
         (["--template", "nope", "--slug", "x1"], "'nope' is not one of"),
         (["--slug", "Bad Slug!"], "lowercase letters"),
         (["--template", "contact"], "Missing option '--slug'"),

@@ -304,6 +304,18 @@ def test_a_question_the_logic_hid_is_left_out_and_the_path_is_sent(mail_app, rec
     assert body["submission"]["path"] == ["page-1", "more"]
 
 
+def test_a_static_sites_reply_to_address_is_sent_as_an_answer(mail_app, receiver):
+    form_id = make_form(mail_app, kind="endpoint", slug="site").id
+    add_webhook(mail_app, form_id, receiver.url)
+    submit_answers(mail_app, form_id, {"message": "Hi", "_replyto": "ann@example.com"})
+    run_worker(mail_app)
+
+    [request] = receiver.requests
+    body = request.json()
+    assert body["answers"] == {"message": "Hi", "_replyto": "ann@example.com"}
+    assert [field["key"] for field in body["fields"]] == ["message", "_replyto"]
+
+
 def test_headers_carry_the_delivery_id_and_a_signature_the_readme_verifies(mail_app, receiver):
     form_id = make_form(mail_app, CONTACT_FIELDS).id
     _endpoint_id, secret = add_webhook(mail_app, form_id, receiver.url)

@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from app.exceptions import DomainError
+from app.models import FormKind
 from app.services import forms as form_service
 from app.services.forms import definitions as form_definitions
 from app.services.forms.templates import TEMPLATES
@@ -21,14 +22,29 @@ forms_cli = AppGroup("forms", help="Create, export and import forms.")
 @click.option("--slug", required=True, help="The form's address: /f/SLUG.")
 @click.option("--title", default=None, help="Defaults to the template's title.")
 @click.option("--publish", is_flag=True, help="Publish it at once, so /f/SLUG takes answers.")
-def new_form(template: str, slug: str, title: str | None, publish: bool) -> None:
-    """Create a form from a template."""
+@click.option(
+    "--endpoint",
+    is_flag=True,
+    help="A static-site endpoint: your own HTML form posts to /f/SLUG. It takes posts at once.",
+)
+def new_form(template: str, slug: str, title: str | None, publish: bool, endpoint: bool) -> None:
+    """Create a form from a template, or a static-site endpoint."""
+    if endpoint and template != "blank":
+        raise click.BadParameter(
+            "An endpoint has no questions to start from.", param_hint="--template"
+        )
+    kind = FormKind.ENDPOINT if endpoint else FormKind.BUILT
     try:
-        form = form_service.create_form(None, title=title, template=template, slug=slug)
-        if publish:
+        form = form_service.create_form(
+            None, title=title, template=template, slug=slug, kind=kind.value
+        )
+        if publish or endpoint:
             form_service.publish(form, None)
     except DomainError as error:
         raise click.BadParameter(error.message, param_hint=f"--{error.field or 'slug'}") from None
+    if endpoint:
+        click.echo(f"Created endpoint {form.slug!r}: point your form's action at /f/{form.slug}")
+        return
     state = "published" if publish else "draft"
     click.echo(f"Created form {form.slug!r} ({state}): /f/{form.slug}")
 

@@ -129,7 +129,14 @@ class Form(db.Model):
         return Availability.OPEN
 
     def allows_origin(self, origin: str | None) -> bool:
-        return bool(origin) and origin.rstrip("/").lower() in self.allowed_origins
+        """Whether a page of the website ``origin`` may post here (and, for built forms, embed
+        the form). A static-site endpoint takes posts from any website unless its editor lists
+        some, as Formspree's do; a built form only from those listed."""
+        if not origin:
+            return False
+        if self.is_endpoint and not self.allowed_origins:
+            return True
+        return origin.rstrip("/").lower() in self.allowed_origins
 
     def __repr__(self) -> str:
         return f"<Form {self.slug}>"

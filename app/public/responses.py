@@ -22,6 +22,7 @@ from app.exceptions import DomainError
 from app.exceptions import SubmissionInvalid
 from app.exceptions import Throttled
 from app.fields.upload import format_size
+from app.links import external_url
 from app.models import Form
 from app.public.pages import render_form_page
 from app.security import CONTENT_SECURITY_POLICY
@@ -29,7 +30,11 @@ from app.services import forms as form_service
 from app.services.submissions import Accepted
 from app.services.submissions import fields_from_json
 
-PREFLIGHT_HEADERS = "Content-Type, Accept, X-Requested-With, Idempotency-Key"
+# Formspree's own client (@formspree/core) sends the last two on every post.
+PREFLIGHT_HEADERS = (
+    "Content-Type, Accept, X-Requested-With, Idempotency-Key, "
+    "Formspree-Client, Formspree-Session-Data"
+)
 RESPONDED_COOKIE = "formyard_responded_{id}"
 ERROR_CODES = {
     404: "FORM_NOT_FOUND",
@@ -117,7 +122,10 @@ def accepted(form: Form, result: Accepted, embedded: bool) -> Response:
     thanks = url_for("public.thanks", slug=form.slug, **({"embed": "1"} if embedded else {}))
     next_url = result.next_url or thanks
     if wants_json():
-        response = jsonify(ok=True, next=next_url if result.next_url else None)
+        # Formspree's clients read success from a string ``next``: where a person would go.
+        response = jsonify(
+            ok=True, next=result.next_url or external_url("public.thanks", slug=form.slug)
+        )
     else:
         response = redirect(next_url, 303)
     if form.one_response_per_browser:

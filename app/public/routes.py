@@ -66,6 +66,13 @@ def submit_embedded_form(slug: str):
     return _submit(form_or_404(slug), embedded=True)
 
 
+@bp.post("/p/<project>/f/<slug>", provide_automatic_options=False)
+def submit_project_form(project: str, slug: str):
+    """Formspree's address for a form of a project: its client posts here when given one.
+    Formyard has no projects; the form is found by its slug alone."""
+    return _submit(form_or_404(slug), embedded=False)
+
+
 def _submit(form: Form, *, embedded: bool):
     # One budget per address and form, whether it posts to the page or to the embed. A form
     # with pages spends it once per respondent, when their answers start (submit_page).
@@ -101,7 +108,8 @@ def _context(form: Form, data: MultiDict) -> SubmissionContext:
 
 @bp.route("/f/<slug>", methods=["OPTIONS"])
 @bp.route("/f/<slug>/embed", methods=["OPTIONS"])
-def preflight(slug: str):
+@bp.route("/p/<project>/f/<slug>", methods=["OPTIONS"])
+def preflight(slug: str, project: str | None = None):
     return responses.preflight(form_or_404(slug))
 
 

@@ -350,20 +350,35 @@ def _refuse(form: Form, now) -> NoReturn:
 
 def _next_url(form: Form, meta: dict[str, Any], context: SubmissionContext) -> str | None:
     """Where to send the person: a ``_next`` the form allows, else the form's redirect URL."""
-    return resolve_next(form, meta.get("next"), context.referrer) or form.redirect_url
+    next_url = resolve_next(form, meta.get("next"), context.referrer, context.origin)
+    return next_url or form.redirect_url
 
 
-def resolve_next(form: Form, next_value: str | None, referrer: str | None) -> str | None:
+def resolve_next(
+    form: Form, next_value: str | None, referrer: str | None, origin: str | None = None
+) -> str | None:
     """``_next`` made absolute (a bare path resolves against the referring page), if it leads
-    to this site or one of the form's allowed origins; None for anything else."""
+    to this site, to one of the form's allowed origins, or back to the website that posted
+    (``origin``, else the referrer's) when the form takes its posts; None for anything else."""
     if not next_value:
         return None
     target = urljoin(referrer, next_value) if referrer else next_value
     parts = urlsplit(target)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         return None
-    origin = normalize_origin(f"{parts.scheme}://{parts.netloc}")
-    own = normalize_origin(current_app.config["BASE_URL"])
-    if origin != own and origin not in form.allowed_origins:
-        return None
-    return target
+    target_origin = normalize_origin(f"{parts.scheme}://{parts.netloc}")
+    allowed = {normalize_origin(current_app.config["BASE_URL"]), *form.allowed_origins}
+    poster = _posting_origin(origin, referrer)
+    if poster and form.allows_origin(poster):
+        allowed.add(poster)
+    return target if target_origin in allowed else None
+
+
+def _posting_origin(origin: str | None, referrer: str | None) -> str | None:
+    if origin and origin != "null":
+        return normalize_origin(origin)
+    if referrer:
+        parts = urlsplit(referrer)
+        if parts.scheme in {"http", "https"} and parts.hostname:
+            return normalize_origin(f"{parts.scheme}://{parts.netloc}")
+    return None

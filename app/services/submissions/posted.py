@@ -29,6 +29,9 @@ from app.models import EndpointKey
 # Formspree's special fields: they steer the submission and are not shown as answers.
 SPECIAL_FIELDS = {"_next", "_subject", "_replyto", "_cc", "_gotcha", "_token", "_language"}
 HONEYPOT_FIELD = "_gotcha"
+# Special fields a static-site form also keeps as answers, under these names, as Formspree does:
+# the sender's address and the subject are shown, searched, exported and sent like any answer.
+ANSWERED_SPECIAL_FIELDS = ("_replyto", "_subject")
 MAX_ENDPOINT_KEYS = 100
 MAX_ENDPOINT_KEY_CHARS = 100
 MAX_ENDPOINT_VALUE_CHARS = 100_000
@@ -75,7 +78,7 @@ def endpoint_answers(
     answers: dict[str, Any] = {}
     errors: list[FieldError] = []
     for key in data:
-        if _is_special(key):
+        if _is_special(key) and key not in ANSWERED_SPECIAL_FIELDS:
             continue
         values = [value.strip() for value in data.getlist(key)]
         answers[key[:MAX_ENDPOINT_KEY_CHARS]] = values[0] if len(values) == 1 else values
@@ -119,11 +122,12 @@ def _endpoint_checks(answers: dict[str, Any], uploads: dict[str, UploadedFile]) 
         errors.append(
             FieldError("", "TOO_MANY_FIELDS", f"Send at most {MAX_ENDPOINT_KEYS} fields.")
         )
-    if not uploads and not any(answers.values()):
+    if not uploads and not any(value for key, value in answers.items() if key != "_subject"):
         errors.append(FieldError("", "EMPTY", "The form was sent empty."))
-    email = answers.get("email")
-    if isinstance(email, str) and email and not _is_email(email):
-        errors.append(FieldError("email", "TYPE_EMAIL", "Enter a valid email address."))
+    for key in ("email", "_replyto"):
+        address = answers.get(key)
+        if isinstance(address, str) and address and not _is_email(address):
+            errors.append(FieldError(key, "TYPE_EMAIL", "Enter a valid email address."))
     return errors
 
 
