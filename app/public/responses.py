@@ -22,7 +22,6 @@ from app.exceptions import DomainError
 from app.exceptions import SubmissionInvalid
 from app.exceptions import Throttled
 from app.fields.upload import format_size
-from app.links import external_url
 from app.models import Form
 from app.public.pages import render_form_page
 from app.security import CONTENT_SECURITY_POLICY
@@ -123,9 +122,8 @@ def accepted(form: Form, result: Accepted, embedded: bool) -> Response:
     next_url = result.next_url or thanks
     if wants_json():
         # Formspree's clients read success from a string ``next``: where a person would go.
-        response = jsonify(
-            ok=True, next=result.next_url or external_url("public.thanks", slug=form.slug)
-        )
+        own_thanks = url_for("public.thanks", slug=form.slug, _external=True)
+        response = jsonify(ok=True, next=result.next_url or own_thanks)
     else:
         response = redirect(next_url, 303)
     if form.one_response_per_browser:
