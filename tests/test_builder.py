@@ -556,6 +556,22 @@ def test_edit_a_field_with_its_rules(app, signed_in):
     }
 
 
+def test_a_new_questions_key_follows_the_label_typed_in_the_editor(app, signed_in):
+    actions = AuthActions(signed_in())
+    form_id = new_form(app, "blank")
+    added = actions.post(f"/forms/{form_id}/fields", {"type": "number"})
+    assert added.status_code == 303
+    [item] = fetch_form(app, form_id).draft_fields
+    key = item["key"]
+    response = actions.post(
+        f"/forms/{form_id}/fields/{key}",
+        {"label": "How many people?", "key": key, "help": "", "placeholder": "", "default": ""},
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert response.headers["Location"] == f"/forms/{form_id}#field-how_many_people"
+    assert [item["key"] for item in fetch_form(app, form_id).draft_fields] == ["how_many_people"]
+
+
 def test_edit_choices_one_per_line_and_file_kinds(app, signed_in):
     actions = AuthActions(signed_in())
     form_id = new_form(app, "job_application")
@@ -1028,7 +1044,13 @@ def _every_kind_of_field() -> list[dict]:
     ]
     from_templates = [item for template in TEMPLATES.values() for item in template["fields"]]
     with_defaults = [
-        {"key": "n", "type": "number", "label": "N", "default": 2.5, "rules": {"step": 0.5}},
+        {
+            "key": "n",
+            "type": "number",
+            "label": "N",
+            "default": 2.5,
+            "rules": {"kind": "decimal", "step": 0.5},
+        },
         {
             "key": "m",
             "type": "multiple_choice",

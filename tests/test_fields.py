@@ -326,8 +326,9 @@ PATTERN = field(
 )
 INTEGER = field("number", rules={"kind": "integer", "min": 0, "max": 130})
 DECIMAL = field("number", rules={"kind": "decimal"})
-HALVES = field("number", rules={"step": 0.5})
-TENTHS = field("number", rules={"step": 0.1})
+HALVES = field("number", rules={"kind": "decimal", "step": 0.5})
+TENTHS = field("number", rules={"kind": "decimal", "step": 0.1})
+WHOLE_BY_DEFAULT = field("number")
 ODD = field("number", rules={"kind": "integer", "min": 1, "step": 2})
 DATE = field("date")
 YEAR_2024 = field("date", rules={"min": "2024-01-01", "max": "2024-12-31"})
@@ -447,6 +448,7 @@ def test_good_answers_are_stored(definition, posted, stored):
         (INTEGER, "4.5", "TYPE_NUMERIC"),
         (INTEGER, "131", "OUT_OF_RANGE"),
         (INTEGER, "-1", "OUT_OF_RANGE"),
+        (WHOLE_BY_DEFAULT, "2.5", "TYPE_NUMERIC"),
         (DECIMAL, "NaN", "TYPE_NUMERIC"),
         (DECIMAL, "inf", "TYPE_NUMERIC"),
         (DECIMAL, "-Infinity", "TYPE_NUMERIC"),

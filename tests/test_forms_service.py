@@ -71,6 +71,60 @@ def test_a_published_key_and_type_stay_fixed_but_a_new_fields_key_can_change(app
     assert forms.update_field(form, added.key, {"key": "organisation"}).key == "organisation"
 
 
+def test_a_new_questions_key_follows_its_label_until_published(app, ctx):
+    form = forms.create_form(None, slug="party")
+    added = forms.add_field(form, "number", "")
+    assert added.key == "number"
+    renamed = forms.update_field(form, "number", {"label": "How many people?"})
+    assert renamed.key == "how_many_people"
+    forms.add_field(form, "short_text", "Your name")
+    clash = forms.update_field(form, "your_name", {"label": "How many people?"})
+    assert clash.key == "how_many_people_2"  # unique in the form
+
+    chosen = forms.update_field(form, "how_many_people_2", {"key": "visitor", "label": "Guest"})
+    assert chosen.key == "visitor"
+    assert forms.update_field(form, "visitor", {"label": "Your guest"}).key == "visitor"
+
+    forms.publish(form, None)
+    assert forms.update_field(form, "how_many_people", {"label": "Head count"}).key == (
+        "how_many_people"
+    )
+
+
+def test_a_renamed_key_is_followed_by_the_conditions_routes_and_piping_that_name_it(app, ctx):
+    form = forms.create_form(None, slug="club")
+    forms.save_fields(
+        form,
+        [
+            {"key": "page_one", "type": "page", "label": "Page one",
+             "rules": {"routes": [{"if": {"field": "single_choice", "op": "is", "value": "yes"},
+                                   "goto": "last"}], "default": "last"}},
+            {"key": "single_choice", "type": "single_choice", "label": "Single choice",
+             "rules": {"choices": ["yes", "no"]}},
+            {"key": "number", "type": "short_text", "label": "Number",
+             "help": "Since you said {single_choice}.",
+             "show_if": {"all": [{"field": "single_choice", "op": "is", "value": "yes"}]}},
+            {"key": "last", "type": "page", "label": "Last"},
+            {"key": "comment", "type": "long_text", "label": "Comment"},
+        ],
+    )  # fmt: skip
+    forms.save_conditions(form, {"member": {"field": "single_choice", "op": "is", "value": "yes"}})
+
+    forms.update_field(form, "single_choice", {"label": "Member?"})
+    forms.update_field(form, "last", {"label": "The end"})
+
+    by_key = {item["key"]: item for item in form.draft_fields}
+    assert list(by_key) == ["page_one", "member", "number", "the_end", "comment"]
+    assert by_key["page_one"]["rules"] == {
+        "routes": [{"if": {"field": "member", "op": "is", "value": "yes"}, "goto": "the_end"}],
+        "default": "the_end",
+    }
+    assert by_key["number"]["show_if"] == {"all": [{"field": "member", "op": "is", "value": "yes"}]}
+    assert by_key["number"]["help"] == "Since you said {member}."
+    assert form.draft_conditions == {"member": {"field": "member", "op": "is", "value": "yes"}}
+    forms.publish(form, None)  # the flow still checks
+
+
 def test_added_fields_get_unique_keys_and_copies_follow_the_original(app, ctx):
     form = forms.create_form(None, slug="blank-form")
     first = forms.add_field(form, "short_text", "Name")

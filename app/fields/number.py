@@ -42,7 +42,7 @@ class Number(FieldType):
             "kind",
             "Kind of number",
             "select",
-            options=(("decimal", "Any number"), ("integer", "Whole numbers only")),
+            options=(("integer", "Whole numbers"), ("decimal", "Decimals allowed")),
         ),
         RuleInput("min", "Smallest", "number"),
         RuleInput("max", "Largest", "number"),
@@ -53,7 +53,8 @@ class Number(FieldType):
 
     def check_rules(self, rules: RuleReader) -> dict[str, Any]:
         rules.allow_only("kind", "min", "max", "step")
-        kind = rules.one_of("kind", ("integer", "decimal"), "decimal")
+        # Most numbers asked for are counts; decimals are the editor's choice.
+        kind = rules.one_of("kind", ("integer", "decimal"), "integer")
         whole = kind == "integer"
         low = rules.number("min", whole=whole, limit=LARGEST)
         high = rules.number("max", whole=whole, limit=LARGEST)

@@ -21,6 +21,7 @@ from app.fields import FieldSpec
 from app.fields import get_field_type
 from app.fields import parse_field_specs
 from app.fields import suggest_key
+from app.flow.pages import PAGE_BREAK
 from app.models import Form
 from app.models import FormKind
 from app.models import FormVersion
@@ -207,19 +208,55 @@ def starter_rules(type_name: str) -> dict[str, Any]:
 
 
 def update_field(form: Form, key: str, changes: dict[str, Any]) -> FieldSpec:
-    """Change one field's settings; its key may change only while no version has used it."""
+    """Change one field's settings; its key may change only while no version has used it.
+
+    Until then a key that was made from the label follows the label ("How many people?" gives
+    ``how_many_people``), and the draft's conditions, routes and piped answers that name the
+    field follow the key."""
     index = field_index(form, key)
     current = form.draft_fields[index]
     item = {**current, **changes}
+    published = published_keys(form)
     # save_fields keeps a published key's type; a key, renamed, would be a new field here.
-    if item.get("key", key) != key and key in published_keys(form):
+    if item.get("key", key) != key and key in published:
         raise ValidationFailed(
             "This field has been published, so its key stays; answers are stored under it.",
             field=f"fields[{index}].key",
         )
+    taken = ({entry["key"] for entry in form.draft_fields} | published) - {key}
+    key_follows_label = key == suggest_key(current.get("label", ""), taken)
+    if item.get("key", key) == key and key not in published and key_follows_label:
+        item["key"] = suggest_key(str(item.get("label", "")), taken)
     fields = list(form.draft_fields)
     fields[index] = item
+    new_key = item.get("key", key)
+    if new_key != key and isinstance(new_key, str):
+        fields = [rename_field_references(entry, key, new_key) for entry in fields]
+        if form.draft_conditions:
+            form.draft_conditions = rename_field_references(form.draft_conditions, key, new_key)
     return save_fields(form, fields)[index]
+
+
+def rename_field_references(value: Any, old: str, new: str) -> Any:
+    """``value`` (a field, a condition, named conditions) with every mention of the field or
+    page ``old`` renamed: condition leaves, route targets, a page's default and ``{old}``
+    piped into a label or help text."""
+    if isinstance(value, list):
+        return [rename_field_references(part, old, new) for part in value]
+    if not isinstance(value, dict):
+        return value
+    renamed = {name: rename_field_references(part, old, new) for name, part in value.items()}
+    for name in ("field", "goto"):
+        if renamed.get(name) == old:
+            renamed[name] = new
+    rules = renamed.get("rules")
+    is_break = renamed.get("type") == PAGE_BREAK
+    if is_break and isinstance(rules, dict) and rules.get("default") == old:
+        renamed["rules"] = {**rules, "default": new}
+    for name in ("label", "help"):
+        if isinstance(renamed.get(name), str):
+            renamed[name] = renamed[name].replace("{" + old + "}", "{" + new + "}")
+    return renamed
 
 
 def delete_field(form: Form, key: str) -> None:
