@@ -242,7 +242,7 @@ def test_rules_are_added_moved_and_deleted_and_the_default_set(app, editor, form
         "submit",
     ]
 
-    default = actions.post(f"/forms/{form_id}/fields/details/default", {"default": "submit"})
+    default = actions.post(f"/forms/{form_id}/fields/details/default", {"otherwise": "submit"})
     assert default.status_code == 303
     assert draft(app, form_id)["details"]["rules"]["default"] == "submit"
 
@@ -292,7 +292,7 @@ def test_a_bad_rule_is_refused_with_422_and_nothing_stored(app, editor, form_id,
 
 def test_a_default_going_back_is_refused(app, editor, form_id):
     response = AuthActions(editor).post(
-        f"/forms/{form_id}/fields/last/default", {"default": "details"}
+        f"/forms/{form_id}/fields/last/default", {"otherwise": "details"}
     )
     assert response.status_code == 422
     assert any("would loop" in error for error in errors_of(response)), errors_of(response)
@@ -356,7 +356,7 @@ def test_moving_a_question_past_a_page_break_moves_it_to_that_page(app, editor, 
         ),
         ("GET", "/forms/{id}/fields/details/routes/new", None),
         ("POST", "/forms/{id}/fields/details/routes/new", {"goto": "submit"}),
-        ("POST", "/forms/{id}/fields/details/default", {"default": "submit"}),
+        ("POST", "/forms/{id}/fields/details/default", {"otherwise": "submit"}),
     ],
 )
 def test_viewers_may_not_see_or_change_the_logic(app, signed_in, form_id, method, path, data):

@@ -83,7 +83,7 @@ class RouteEditorForm(ConditionEditorForm):
 
 
 class DefaultRouteForm(BuilderForm):
-    default = SelectField("Otherwise, go to", validate_choice=False)
+    otherwise = SelectField("Otherwise, go to", validate_choice=False)
 
 
 def editor_from(

@@ -62,14 +62,14 @@ def logic_context(
 
 
 def _default_form(form: Form, spec: FieldSpec, error: InputsInvalid | None) -> DefaultRouteForm:
-    default_form = DefaultRouteForm(formdata=None, default=spec.rules.get("default") or "")
-    default_form.default.choices = [
+    default_form = DefaultRouteForm(formdata=None, otherwise=spec.rules.get("default") or "")
+    default_form.otherwise.choices = [
         ("", "The next page in order"),
         *page_choices(forms.later_pages(form, spec.key)),
     ]
     if error is not None:
-        default_form.default.data = request.form.get("default", "")
-        default_form.default.errors = [
+        default_form.otherwise.data = request.form.get("otherwise", "")
+        default_form.otherwise.errors = [
             message for messages in error.errors.values() for message in messages
         ]
     return default_form

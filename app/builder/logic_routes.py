@@ -134,7 +134,7 @@ def set_default_route(form_id: int, key: str):
     spec = _page_spec(form, key)
     wtform = DefaultRouteForm()
     try:
-        forms.set_default_route(form, key, wtform.default.data or None)
+        forms.set_default_route(form, key, wtform.otherwise.data or None)
     except InputsInvalid as error:
         return editor_page(form, spec, default_error=error)
     return answer(
