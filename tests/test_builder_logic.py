@@ -372,3 +372,51 @@ def test_a_post_without_the_csrf_token_is_refused(app, editor, form_id):
     response = editor.post(f"/forms/{form_id}/fields/why/show-if", data=data)
     assert response.status_code == 400
     assert draft(app, form_id)["why"]["show_if"] is None
+
+
+# --- the editor reads back what it stores ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"field": "member", "op": "is", "value": "yes"},
+        {"field": "member", "op": "none_of", "value": ["yes"]},
+        {"field": "age", "op": "between", "value": [1, 2.5]},
+        {"field": "age", "op": "gte", "value": 18},
+        {"field": "number", "op": "starts_with", "value": " A"},
+        {"field": "number", "op": "empty", "value": None},
+        {
+            "all": [
+                {"field": "age", "op": "lt", "value": 3},
+                {"field": "member", "op": "is_not", "value": "no"},
+            ]
+        },
+        {
+            "any": [
+                {"field": "age", "op": "ne", "value": 3},
+                {"field": "number", "op": "not_empty", "value": None},
+            ]
+        },
+    ],
+)
+def test_a_condition_the_editor_shows_is_saved_back_unchanged(app, form_id, condition):
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        state = forms.editor_input(condition)
+        assert state is not None
+        assert forms.save_show_if(form, "why", state) == condition
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"not": {"field": "member", "op": "is", "value": "yes"}},
+        {"condition": "adult"},
+        {"all": [{"any": [{"field": "age", "op": "lt", "value": 3}]}]},
+        {"field": "age", "op": "lt", "value": 3, "note": "x"},
+        {"all": []},
+    ],
+)
+def test_a_condition_beyond_the_editor_is_not_read_into_it(condition):
+    assert forms.editor_input(condition) is None
