@@ -35,6 +35,20 @@ class ValidationFailed(DomainError):
     status = 422
 
 
+class InputsInvalid(ValidationFailed):
+    """Several inputs of one editor refused at once, each with its messages; the first is
+    the error's own message and field."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        field, messages = next(iter(errors.items()))
+        super().__init__(messages[0], field=field or None)
+        self.errors = errors
+
+    @property
+    def field_errors(self) -> dict[str, list[str]]:
+        return self.errors
+
+
 class NotAllowed(DomainError):
     code = "forbidden"
     status = 403

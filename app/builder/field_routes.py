@@ -14,6 +14,8 @@ from app.builder.forms import ReorderForm
 from app.builder.forms import editor_data
 from app.builder.forms import field_changes
 from app.builder.forms import field_editor_class
+from app.builder.logic_forms import ConditionEditorForm
+from app.builder.logic_pages import logic_context
 from app.builder.pages import answer
 from app.builder.pages import failed
 from app.builder.pages import field_spec_or_404
@@ -21,6 +23,7 @@ from app.builder.pages import form_page
 from app.builder.pages import load_form
 from app.builder.pages import refused
 from app.errors import wants_json
+from app.exceptions import InputsInvalid
 from app.exceptions import ValidationFailed
 from app.fields import FieldSpec
 from app.fields import get_field_type
@@ -57,15 +60,26 @@ def edit_field(form_id: int, key: str):
     editor = field_editor_class(field_type)(data=editor_data(spec, field_type))
     if editor.validate_on_submit():
         try:
-            saved = forms.update_field(form, key, field_changes(editor, field_type))
+            saved = forms.update_field(form, key, field_changes(editor, field_type, spec))
         except ValidationFailed as error:
-            return refused(editor, error) or _editor_page(form, spec, editor)
+            return refused(editor, error) or editor_page(form, spec, editor)
         message = f'Saved "{saved.label}".'
         return answer(form, message, location=_in_builder(form, saved.key), field=saved)
-    return _editor_page(form, spec, editor)
+    return editor_page(form, spec, editor)
 
 
-def _editor_page(form: Form, spec: FieldSpec, editor: FieldEditorForm):
+def editor_page(
+    form: Form,
+    spec: FieldSpec,
+    editor: FieldEditorForm | None = None,
+    *,
+    show_if_editor: ConditionEditorForm | None = None,
+    default_error: InputsInvalid | None = None,
+):
+    """The field's page: its settings, and its logic (show-if; a page break's rules)."""
+    if editor is None:
+        field_type = get_field_type(spec.type)
+        editor = field_editor_class(field_type)(formdata=None, data=editor_data(spec, field_type))
     if spec.key in forms.published_keys(form):
         editor.key.render_kw = {"readonly": True}
         editor.key.description = "Published, so it stays: answers are stored under it."
@@ -78,6 +92,7 @@ def _editor_page(form: Form, spec: FieldSpec, editor: FieldEditorForm):
     if wants_json() and not editor.errors:
         html = render_template("builder/_field_editor.html", **context)
         return jsonify(field=spec.to_dict(), html=html)
+    context |= logic_context(form, spec, show_if_editor, default_error)
     return form_page("builder/field.html", **context)
 
 

@@ -237,8 +237,11 @@ def editor_data(spec: FieldSpec, field_type: FieldType) -> dict[str, Any]:
     return data
 
 
-def field_changes(editor: FieldEditorForm, field_type: FieldType) -> dict[str, Any]:
-    """The editor's data as settings for ``forms.update_field``."""
+def field_changes(
+    editor: FieldEditorForm, field_type: FieldType, spec: FieldSpec | None = None
+) -> dict[str, Any]:
+    """The editor's data as settings for ``forms.update_field``; rules the editor does not
+    show (a page break's routes, set on their own form) stay as ``spec`` has them."""
     changes: dict[str, Any] = {
         "label": editor.label.data or "",
         "key": (editor.key.data or "").strip(),
@@ -255,7 +258,13 @@ def field_changes(editor: FieldEditorForm, field_type: FieldType) -> dict[str, A
         for rule in field_type.rule_inputs
     }
     # An empty input means "the type's default", which the registry fills in.
-    changes["rules"] = {name: value for name, value in rules.items() if value is not None}
+    shown = {name: value for name, value in rules.items() if value is not None}
+    kept = {
+        name: value
+        for name, value in (spec.rules if spec else {}).items()
+        if name not in {rule.name for rule in field_type.rule_inputs}
+    }
+    changes["rules"] = kept | shown
     return changes
 
 

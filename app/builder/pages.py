@@ -193,6 +193,7 @@ def builder_context(form: Form) -> dict[str, Any]:
         "specs": form.draft_specs,
         "field_types": FIELD_TYPES,
         "locked_keys": forms.published_keys(form),
+        "flow_problems": forms.flow_problems_of(form),
         "preview": render_preview(form),
     }
 

@@ -167,3 +167,4 @@ def restore_form(form_id: int):
 
 
 from app.builder import field_routes  # noqa: E402,F401  (registers the field routes on bp)
+from app.builder import logic_routes  # noqa: E402,F401  (and the logic routes)

@@ -72,7 +72,8 @@ def _phrase(condition: Mapping[str, Any], spec: FieldSpec) -> str:
     value = condition.get("value")
 
     def shown(item: Any) -> str:
-        return str(labels.get(item, item))
+        # A range's value is a list, which is no key: only its ends are shown, as low and high.
+        return str(labels.get(item, item)) if isinstance(item, str) else str(item)
 
     low, high = value if isinstance(value, list) and len(value) == 2 else (None, None)
     values = ", ".join(f"“{shown(item)}”" for item in value) if isinstance(value, list) else ""

@@ -10,6 +10,9 @@ from playwright.sync_api import expect
 from app.fields import FIELD_TYPES
 from tests.auth_helpers import OWNER_EMAIL
 from tests.auth_helpers import PASSWORD
+from tests.browser.a11y import blocking
+from tests.browser.a11y import describe_violations
+from tests.browser.a11y import run_axe
 
 pytestmark = pytest.mark.browser
 TITLE = "Everything form"
@@ -133,3 +136,52 @@ def test_build_reorder_and_publish_a_form_of_every_type(page: Page, live_server,
     expect(page.get_by_label("Your name")).to_be_visible()
     labels = page.locator(".respondent-form").get_by_text("Section heading", exact=True)
     expect(labels).to_be_visible()
+
+
+def test_logic_editors_and_the_flow_overview_work_and_pass_axe(page: Page, live_server, owner):
+    base_url = live_server.url
+    sign_in(page, base_url)
+    page.goto(f"{base_url}/forms/new")
+    page.get_by_label("Blank form").check()
+    page.get_by_label("Title").fill("Logic form")
+    page.get_by_role("button", name="Create form").click()
+    expect(page.get_by_role("heading", name="Logic form", level=1)).to_be_visible()
+    builder_url = page.url
+    for count, title in enumerate(["Single choice", "Page break", "Short answer"], start=1):
+        page.locator(".palette").get_by_role("button", name=title, exact=True).click()
+        expect(page.locator(".field-list > [data-key]")).to_have_count(count)
+    choice, page_break, short = question_keys(page)
+
+    # The short answer on page two shows only for the first option of page one's question.
+    page.goto(f"{builder_url}/fields/{short}")
+    page.get_by_label("Add a test on").select_option(choice)
+    page.get_by_role("button", name="Add test").click()
+    page.get_by_label("Option", exact=True).select_option(index=1)
+    audit(page, live_server, "the show-if editor")
+    page.get_by_role("button", name="Save condition").click()
+    expect(page.get_by_text("is shown only when its condition holds")).to_be_visible()
+
+    # Page two's rule: the second option goes straight to submit.
+    page.goto(f"{builder_url}/fields/{page_break}")
+    audit(page, live_server, "a page break's page")
+    page.get_by_role("link", name="Add a rule").click()
+    page.get_by_label("Add a test on").select_option(choice)
+    page.get_by_role("button", name="Add test").click()
+    page.get_by_label("Option", exact=True).select_option(index=2)
+    page.get_by_label("Then go to").select_option("submit")
+    audit(page, live_server, "the rule editor")
+    page.get_by_role("button", name="Save rule").click()
+    expect(page.get_by_text("Saved the rule.")).to_be_visible()
+    expect(page.locator(".route-list")).to_contain_text("go to submit")
+
+    page.goto(builder_url)
+    page.get_by_role("link", name="Pages and logic").click()
+    expect(page.get_by_role("heading", name="Pages and logic", level=1)).to_be_visible()
+    expect(page.locator(f"#question-{short}")).to_contain_text("Only if")
+    expect(page.locator(f"#page-{page_break}")).to_contain_text("go to submit")
+    audit(page, live_server, "the flow overview")
+
+
+def audit(page: Page, live_server, step: str) -> None:
+    serious = blocking(run_axe(page, live_server.url))
+    assert not serious, f"axe on {step}:\n{describe_violations(serious)}"
