@@ -253,12 +253,13 @@ def test_rules_are_added_moved_and_deleted_and_the_default_set(app, editor, form
     renamed = actions.post(
         f"/forms/{form_id}/fields/details", {"label": "More", "key": "details", "help": ""}
     )
-    assert renamed.status_code == 303  # the page's title changes; its rules stay
-    assert len(draft(app, form_id)["details"]["rules"]["routes"]) == 2
+    # The page's title changes, and its unpublished key with it ("more"); its rules stay.
+    assert renamed.status_code == 303
+    assert len(draft(app, form_id)["more"]["rules"]["routes"]) == 2
 
-    deleted = actions.post(f"/forms/{form_id}/fields/details/routes/0/delete")
+    deleted = actions.post(f"/forms/{form_id}/fields/more/routes/0/delete")
     assert deleted.status_code == 303
-    assert [r["goto"] for r in draft(app, form_id)["details"]["rules"]["routes"]] == ["submit"]
+    assert [r["goto"] for r in draft(app, form_id)["more"]["rules"]["routes"]] == ["submit"]
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,9 @@ def test_build_reorder_and_publish_a_form_of_every_type(page: Page, live_server,
     editor.get_by_role("button", name="Save question").click()
     expect(announcer).to_have_text('Saved "Your name".')
     expect(preview.get_by_label("Your name")).to_be_visible()
+    # Not yet published, the key follows the new label.
+    expect(page.locator('.field-list > [data-key="your_name"]')).to_have_count(1)
+    keys[0] = "your_name"
 
     # A refused setting is shown next to its input, from the JSON error's field path.
     number = keys[list(FIELD_TYPES).index("number")]
