@@ -148,6 +148,46 @@ def test_a_respondent_keeps_the_display_they_started_with_when_the_setting_chang
     assert "Member?" in parse_page(fresh).text
 
 
+def test_a_page_routes_after_its_last_question_even_when_that_question_is_hidden(app, client):
+    fields = [
+        {"key": "one", "type": "page", "label": "One",
+         "rules": {"routes": [{"if": {"not": MEMBER}, "goto": "three"}]}},
+        {"key": "member", "type": "single_choice", "label": "Member?",
+         "rules": {"choices": ["yes", "no"]}},
+        {"key": "number", "type": "short_text", "label": "Number", "show_if": MEMBER},
+        {"key": "two", "type": "page", "label": "Two"},
+        {"key": "why", "type": "short_text", "label": "Why?"},
+        {"key": "three", "type": "page", "label": "Three"},
+        {"key": "note", "type": "short_text", "label": "Note"},
+    ]  # fmt: skip
+    make_form(app, fields, slug="club", one_question_per_page=True)
+    routed = post(client, client.get("/f/club"), "one", member="no")
+    assert routed.headers["Location"] == "/f/club/p/three"  # "number" hidden, "two" skipped
+    post(client, client.get("/f/club/p/three"), "three", note="Hi")
+    (row,) = fetch_submissions(app, "club")
+    assert row.answers == {"member": "no", "note": "Hi"}
+    assert row.meta["path"] == ["one", "three"]
+
+
+def test_a_path_from_another_display_resumes_at_its_first_unanswered_page(app, client):
+    club(app, one_question_per_page=True, allow_saving=True)
+    member = go(client, client.get("/f/club"), "about", name="Ann")
+    saved = post(client, member, "member", _action="save")
+    link = parse_page(saved).find("input", id="resume-link").attrs["value"]
+    with app.app_context():  # as if the partial had been kept without its display
+        partial = db.session.scalar(select(PartialResponse))
+        partial.one_question_per_page = False
+        db.session.commit()
+    assert client.get("/f/club/p/member").headers["Location"] == "/f/club/p/about"
+    other = app.test_client()
+    resumed = other.get(link.removeprefix("http://127.0.0.1:5000"))
+    assert resumed.headers["Location"] == "/f/club/p/about"
+    about = other.get("/f/club/p/about")
+    assert "Page 1 of up to 3" in parse_page(about).text
+    assert field_value(parse_page(about), "name") == "Ann"
+    assert fetch_partial(app).path == ["about"]
+
+
 # --- check your answers -----------------------------------------------------------------------
 
 
@@ -222,6 +262,20 @@ def test_back_from_the_check_page_goes_to_the_last_page(app, client):
     back = post(client, check, "check-answers", _action="back")
     assert back.headers["Location"] == "/f/club/p/last"
     assert client.get("/f/club/check").headers["Location"] == "/f/club"  # not reached again
+
+
+def test_saving_on_the_check_page_resumes_there(app, client):
+    club(app, check_answers=True, allow_saving=True)
+    check = client.get(reach_check_page(client).headers["Location"])
+    saved = post(client, check, "check-answers", _action="save")
+    link = parse_page(saved).find("input", id="resume-link").attrs["value"]
+    other = app.test_client()
+    resumed = other.get(link.removeprefix("http://127.0.0.1:5000"))
+    assert resumed.headers["Location"] == "/f/club/check"
+    check = other.get("/f/club/check")
+    assert "To sail" in parse_page(check).text
+    assert post(other, check, "check-answers").headers["Location"] == "/f/club/thanks"
+    assert len(fetch_submissions(app, "club")) == 1
 
 
 def test_the_check_page_cannot_be_reached_or_posted_before_the_last_page(app, client):

@@ -154,8 +154,8 @@ def show_page(slug: str, page_id: str):
     partial = partial_of_request(form)
     if partial is None or page_id not in partial.path:
         return _to_first_page(form, embedded)
-    if paging.partial_flow(partial).page(page_id) is None:
-        return redirect(page_url(form, page_id, embedded), 303)  # the check page
+    if paging.partial_flow(partial).page(page_id) is None:  # the check page, or a lost one
+        return redirect(page_url(form, paging.current_page(partial), embedded), 303)
     view = page_view(form, partial, page_id)
     html = render_form_page(form, embedded=embedded, action=_action(form, embedded), page=view)
     return responses.page(form, html, 200, embedded)
@@ -227,7 +227,7 @@ def resume(slug: str, token: str):
     """A resume link: the answers it keeps become this browser's, at the page reached."""
     form = form_or_404(slug)
     partial, browser_token = paging.resume(form, token)
-    response = redirect(page_url(form, partial.path[-1], False), 303)
+    response = redirect(page_url(form, paging.current_page(partial), False), 303)
     response.headers["Referrer-Policy"] = "no-referrer"
     return _with_cookie(form, partial, browser_token, response)
 

@@ -58,6 +58,7 @@ from app.services.submissions.posted import HONEYPOT_FIELD
 from app.services.submissions.posted import SubmissionContext
 from app.services.submissions.posted import special_fields
 from app.services.submissions.versions import bind_form
+from app.services.submissions.versions import is_shown_question
 from app.services.submissions.versions import page_form_class
 from app.services.submissions.versions import version_flow
 from app.services.submissions.versions import version_specs
@@ -152,6 +153,8 @@ def answer_page(
     if page_id == CHECK_ANSWERS:
         return _leave_check_page(form, partial, context, data, action)
     flow = partial_flow(partial)
+    if flow.page(page_id) is None:
+        raise PageNotReached("This page is no longer in the form. Go back to its last page.")
     form_class = page_form_class(partial.version_id, page_id, partial.one_question_per_page)
     bound = bind_form(form_class, data, files)
     bound.validate()
@@ -284,6 +287,42 @@ def _missing_answers(
 def page_of(partial: PartialResponse, key: str) -> str:
     """The page of the partial's flow that asks ``key``."""
     return next(page.id for page in partial_flow(partial).pages if key in page.keys)
+
+
+def current_page(partial: PartialResponse) -> str:
+    """Where the respondent is: the last page of their path, or, should that page not be in
+    their flow (a path from another display), the first page of their answers' path with an
+    unanswered question, which then ends their path."""
+    flow = partial_flow(partial)
+    page_id = partial.path[-1] if partial.path else None
+    if page_id == CHECK_ANSWERS or (page_id and flow.page(page_id)):
+        return page_id
+    walk = flow.walk(partial.answers)
+    unanswered = next(
+        (
+            index
+            for index, path_page in enumerate(walk.path)
+            if _has_unanswered(partial, flow.page(path_page).keys, walk.visible)
+        ),
+        len(walk.path) - 1,
+    )
+    partial.path = list(walk.path[: unanswered + 1])
+    db.session.commit()
+    return partial.path[-1]
+
+
+def _has_unanswered(
+    partial: PartialResponse, keys: tuple[str, ...], visible: frozenset[str]
+) -> bool:
+    """Whether a page shows a question never answered, or a required one left empty."""
+    answers = partial.answers
+    return any(
+        is_shown_question(spec)
+        and spec.key in visible
+        and (spec.key not in answers or (spec.required and is_empty(answers[spec.key])))
+        for spec in version_specs(partial.version_id)
+        if spec.key in keys
+    )
 
 
 # --- save and resume ------------------------------------------------------------------------
