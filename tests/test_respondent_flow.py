@@ -122,6 +122,7 @@ def test_a_member_answers_the_number_and_skips_the_joining_page_one_at_a_time(ap
     member = go(client, client.get("/f/club"), "about", name="Bo")
     number = go(client, member, "member", member="yes")
     assert number.request.path == "/f/club/p/number"
+    assert "Only if" not in parse_page(number).text  # decided on the page before
     missing = post(client, number, "number", number="")
     assert missing.status_code == 422
     assert "Membership number: This field is required." in parse_page(missing).text

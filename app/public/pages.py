@@ -223,8 +223,11 @@ def _render(form, version, embedded, action, query, bound, errors, page) -> str:
             title=pipe(flow_page.title, earlier, by_key),
             description=pipe(flow_page.description, earlier, by_key),
         ),
+        # In words where the respondent decides it: conditions reading this page's answers.
         conditions={
-            spec.key: describe(spec.show_if, by_key, flow.named) for spec in specs if spec.show_if
+            spec.key: describe(spec.show_if, by_key, flow.named)
+            for spec in specs
+            if spec.show_if and referenced_fields(spec.show_if, flow.named) & page_keys
         },
         # Decided in the browser as answers change: conditions on this page's answers only.
         dynamic={
