@@ -160,7 +160,7 @@ def answer_page(
     bound.validate()
     page_keys = set(flow.page(page_id).keys)
     specs = [spec for spec in version_specs(partial.version_id) if spec.key in page_keys]
-    keep_earlier_files(bound, specs, partial.answers)
+    _keep_earlier_files(bound, specs, partial.answers)
     judged = judge(bound, specs, flow, earlier=partial.answers)
     if judged.errors and action == "continue":
         raise SubmissionInvalid(judged.errors, bound)
@@ -185,7 +185,7 @@ def answer_page(
     return _saved(partial, Step(next_page=next_page))
 
 
-def keep_earlier_files(bound: WTForm, specs: list[FieldSpec], earlier: dict[str, Any]) -> None:
+def _keep_earlier_files(bound: WTForm, specs: list[FieldSpec], earlier: dict[str, Any]) -> None:
     """A file question answered before and posted again without a new file keeps its file:
     a browser cannot send the stored file back, so Back and Continue would otherwise lose it
     (and a required one would ask for it again)."""
