@@ -158,6 +158,12 @@ class SettingsSchema(Schema):
     resume_days = fields.Integer(
         strict=True, metadata={"description": "Days a saved answer waits: 1 to 365."}
     )
+    one_question_per_page = fields.Boolean(
+        metadata={"description": "Show every question on a page of its own."}
+    )
+    check_answers = fields.Boolean(
+        metadata={"description": "Show a 'Check your answers' page before the final submit."}
+    )
 
 
 class SettingsInputSchema(SettingsSchema):

@@ -139,6 +139,14 @@ class SettingsForm(BuilderForm):
         widget=NumberInput(min=1, max=365),
         description="From 1 to 365. Unsaved answers between pages wait 7 days.",
     )
+    one_question_per_page = BooleanField(
+        "Display: one question at a time",
+        description="Every question on a page of its own; Enter continues.",
+    )
+    check_answers = BooleanField(
+        "Show a “Check your answers” page before sending",
+        description="Respondents see all their answers, and may change any, before they send.",
+    )
 
     def settings(self) -> dict[str, Any]:
         """The keyword arguments of ``forms.update_settings``."""

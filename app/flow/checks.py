@@ -24,6 +24,7 @@ from app.flow.conditions import evaluate
 from app.flow.conditions import referenced_fields
 from app.flow.pages import PAGE_BREAK
 from app.flow.pages import SUBMIT
+from app.flow.piping import piped_keys
 
 CONDITION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -218,6 +219,7 @@ def flow_problems(items: list[FieldSpec], named: Any) -> list[Problem]:
     if not checker.problems:
         _check_reachable(checker, pages)
         _check_can_be_shown(checker, pages, positions)
+    _check_piping(checker, pages, positions)
     return checker.problems
 
 
@@ -332,6 +334,41 @@ def _check_reachable(checker: _Checker, pages: list[_DraftPage]) -> None:
     for index, page in enumerate(pages):
         if index not in reached:
             checker.fail(page.path, f"{page.name}: no path of answers leads here.")
+
+
+def _check_piping(checker: _Checker, pages: list[_DraftPage], positions: dict[str, int]) -> None:
+    """``{key}`` in a label, help, or a page's title or description must name a question of
+    an earlier page: only those answers are known when the page is drawn."""
+    earlier: set[str] = set()
+    for page in pages:
+        texts: list[tuple[str, str, FieldSpec]] = []
+        if page.spec is not None:
+            texts.append((page.name, page.path, page.spec))
+        for key in page.keys:
+            spec = checker.specs[key]
+            texts.append((f"{page.name}, {_field_name(spec)}", f"fields[{positions[key]}]", spec))
+        for where, path, spec in texts:
+            for part in ("label", "help"):
+                for key in piped_keys(getattr(spec, part)):
+                    problem = _piping_problem(checker, key, earlier, page.keys)
+                    if problem:
+                        checker.fail(f"{path}.{part}", f'{where}: "{{{key}}}" {problem}')
+        earlier.update(page.keys)
+
+
+def _piping_problem(
+    checker: _Checker, key: str, earlier: set[str], same_page: list[str]
+) -> str | None:
+    spec = checker.specs.get(key)
+    if spec is None or not get_field_type(spec.type).takes_answer:
+        return "names no question of this form."
+    if key in earlier:
+        return None
+    where = "on the same page" if key in same_page else "on a later page"
+    return (
+        f"shows the answer to {_field_name(spec)}, which is {where}; only answers from "
+        "earlier pages can be shown."
+    )
 
 
 def _check_can_be_shown(

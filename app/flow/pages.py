@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import Any
 
 from app.fields.spec import FieldSpec
@@ -50,6 +51,14 @@ class Page:
     routes: tuple[Route, ...] = ()
     default: str | None = None  # None: the next page in order (or submit after the last)
     show_if: Condition | None = None
+    # One question at a time: the version's page this question's page is cut from, and the
+    # question's own condition (when it fails, the page is not shown, but still leads on).
+    part_of: str | None = None
+    question_if: Condition | None = None
+
+    @property
+    def version_page_id(self) -> str:
+        return self.part_of or self.id
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,7 +126,9 @@ class Flow:
     @property
     def branches(self) -> bool:
         """Whether some answers skip pages (a route, or a page's condition)."""
-        return any(page.routes or page.default or page.show_if for page in self.pages)
+        return any(
+            page.routes or page.default or page.show_if or page.question_if for page in self.pages
+        )
 
     @property
     def has_logic(self) -> bool:
@@ -125,6 +136,61 @@ class Flow:
         return (
             self.is_multi_page or bool(self.field_conditions) or self.pages[0].show_if is not None
         )
+
+    def one_question_per_page(self, questions: Iterable[str]) -> Flow:
+        """The same flow with each of ``questions`` on a page of its own (Typeform's style);
+        statements and hidden values go with the question after them (the last one's with
+        the question before). The first part of a page keeps its id, so routes to it hold;
+        each later part takes its question's key, which no page id can equal. A part is
+        shown when its page and its question are; a part whose question is hidden is passed
+        over, yet the page's routes still follow its last part. Walking, paging and the
+        final submit need nothing else."""
+        asked = set(questions)
+        pages = tuple(part for page in self.pages for part in self._split(page, asked))
+        return replace(self, pages=pages)
+
+    def _split(self, page: Page, asked: set[str]) -> list[Page]:
+        groups: list[list[str]] = []
+        pending: list[str] = []
+        for key in page.keys:
+            pending.append(key)
+            if key in asked:
+                groups.append(pending)
+                pending = []
+        if pending and groups:
+            groups[-1].extend(pending)
+        if len(groups) < 2:
+            question = next((key for key in page.keys if key in asked), None)
+            return [replace(page, question_if=self.field_conditions.get(question))]
+        parts = []
+        for number, keys in enumerate(groups):
+            question = next(key for key in keys if key in asked)
+            last = number == len(groups) - 1
+            parts.append(
+                Page(
+                    id=page.id if number == 0 else question,
+                    keys=tuple(keys),
+                    title=page.title,
+                    description=page.description if number == 0 else "",
+                    routes=page.routes if last else (),
+                    default=page.default if last else None,
+                    show_if=page.show_if,
+                    part_of=None if number == 0 else page.id,
+                    question_if=self.field_conditions.get(question),
+                )
+            )
+        return parts
+
+    def version_path(self, path: Iterable[str]) -> list[str]:
+        """A path in the version's pages: one question at a time, its questions' pages
+        become the pages they were cut from."""
+        found: list[str] = []
+        for page_id in path:
+            page = self.page(page_id)
+            version_page = page.version_page_id if page else page_id
+            if not found or found[-1] != version_page:
+                found.append(version_page)
+        return found
 
     def page(self, page_id: str) -> Page | None:
         return next((page for page in self.pages if page.id == page_id), None)
@@ -144,9 +210,10 @@ class Flow:
             if not evaluate(page.show_if, kept, self.named):
                 index += 1
                 continue
-            path.append(page.id)
-            if page.id == stop_at:
-                return Walk(tuple(path), frozenset(visible), kept, complete=False)
+            if evaluate(page.question_if, kept, self.named):
+                path.append(page.id)
+                if page.id == stop_at:
+                    return Walk(tuple(path), frozenset(visible), kept, complete=False)
             self._show_fields(page, answers, kept, visible)
             target = self.next_page_id(page, kept)
             if target == SUBMIT:

@@ -82,6 +82,10 @@ class Form(db.Model):
     # Respondents may save and resume from a link, valid for resume_days.
     allow_saving: Mapped[bool] = mapped_column(default=False, server_default=false())
     resume_days: Mapped[int] = mapped_column(default=30, server_default=text("30"))
+    # Display: every question on a page of its own; a "check your answers" page before the
+    # final submit. Both lead respondents page by page (app/services/submissions/paging.py).
+    one_question_per_page: Mapped[bool] = mapped_column(default=False, server_default=false())
+    check_answers: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Kept up to date by the submission service, so lists and limits need no COUNT(*).
     submission_count: Mapped[int] = mapped_column(default=0)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
+from sqlalchemy import false
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -38,6 +39,8 @@ class PartialResponse(db.Model):
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # The pages shown so far, in order; the last is where the respondent is.
     path: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Pinned like the version: the form's "one question at a time" setting when it started.
+    one_question_per_page: Mapped[bool] = mapped_column(default=False, server_default=false())
     # SHA-256 of the random tokens that find it: the browser's cookie, and the resume link.
     browser_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     resume_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -18,16 +18,19 @@ from app.exceptions import Throttled
 from app.extensions import db
 from app.links import external_url
 from app.models import Form
+from app.models import FormVersion
 from app.models import PartialResponse
 from app.public import bp
 from app.public import responses
 from app.public.cache import form_or_404
 from app.public.pages import PageView
+from app.public.pages import new_page_token
 from app.public.pages import render_form_page
 from app.services.accounts import throttle
 from app.services.submissions import SubmissionContext
 from app.services.submissions import paging
 from app.services.submissions.accepting import find_accepted
+from app.services.submissions.checking import answers_to_check
 from app.services.submissions.versions import version_flow
 
 PARTIAL_COOKIE = "formyard_partial_{id}"
@@ -37,11 +40,10 @@ def partial_of_request(form: Form) -> PartialResponse | None:
     return paging.find_partial(form, request.cookies.get(PARTIAL_COOKIE.format(id=form.id)))
 
 
-def page_view(
-    form: Form, partial: PartialResponse, page_id: str, *, with_answers: bool = True
-) -> PageView:
-    flow = version_flow(partial.version_id)
-    number = partial.path.index(page_id) + 1
+def page_view(form: Form, partial: PartialResponse, page_id: str) -> PageView:
+    flow = paging.partial_flow(partial)
+    path = partial.path
+    number = path.index(page_id) + 1 if page_id in path else len(path)
     return PageView(
         partial.version_id,
         page_id,
@@ -50,14 +52,17 @@ def page_view(
         back=number > 1,
         branches=flow.branches,
         can_save=form.allow_saving,
-        data=dict(partial.answers) if with_answers else None,
+        data=dict(partial.answers),
+        one_question=partial.one_question_per_page,
+        check_answers=form.check_answers,
     )
 
 
 def page_url(form: Form, page_id: str, embedded: bool) -> str:
-    return url_for(
-        "public.show_page", slug=form.slug, page_id=page_id, **({"embed": "1"} if embedded else {})
-    )
+    embed = {"embed": "1"} if embedded else {}
+    if page_id == paging.CHECK_ANSWERS:
+        return url_for("public.check_answers", slug=form.slug, **embed)
+    return url_for("public.show_page", slug=form.slug, page_id=page_id, **embed)
 
 
 def submit_page(
@@ -71,7 +76,7 @@ def submit_page(
         repeated = find_accepted(form, context)  # a double click on the last page
         if repeated is not None:
             return responses.accepted(form, repeated, embedded)
-        flow = version_flow(form.published_version_id or 0)
+        flow = version_flow(form.published_version_id or 0, form.one_question_per_page)
         if not flow.pages or page_id != flow.pages[0].id:
             raise PageNotReached(
                 "Your answers to the earlier pages were sent already or have expired. "
@@ -107,7 +112,7 @@ def _invalid_page(
     db.session.commit()  # a new respondent's answers are kept from their first page on
     page_id = paging.page_of(partial, error.errors[0].key) if error.form is None else None
     page_id = page_id or request.form.get("_page", "")
-    view = page_view(form, partial, page_id, with_answers=error.form is None)
+    view = page_view(form, partial, page_id)
     html = render_form_page(
         form,
         embedded=embedded,
@@ -148,10 +153,44 @@ def show_page(slug: str, page_id: str):
     embedded = request.args.get("embed") == "1"
     partial = partial_of_request(form)
     if partial is None or page_id not in partial.path:
-        endpoint = "public.show_embedded_form" if embedded else "public.show_form"
-        return redirect(url_for(endpoint, slug=form.slug), 303)
+        return _to_first_page(form, embedded)
+    if paging.partial_flow(partial).page(page_id) is None:  # the check page, or a lost one
+        return redirect(page_url(form, paging.current_page(partial), embedded), 303)
     view = page_view(form, partial, page_id)
     html = render_form_page(form, embedded=embedded, action=_action(form, embedded), page=view)
+    return responses.page(form, html, 200, embedded)
+
+
+def _to_first_page(form: Form, embedded: bool) -> Response:
+    endpoint = "public.show_embedded_form" if embedded else "public.show_form"
+    return redirect(url_for(endpoint, slug=form.slug), 303)
+
+
+@bp.get("/f/<slug>/check")
+def check_answers(slug: str):
+    """Check your answers: every answer the respondent's path shows, each with a link to
+    change it, and the button that sends them. Only once the last page is done."""
+    form = form_or_404(slug)
+    embedded = request.args.get("embed") == "1"
+    partial = partial_of_request(form)
+    if partial is None or paging.CHECK_ANSWERS not in partial.path:
+        return _to_first_page(form, embedded)
+    pages = answers_to_check(partial)
+    change_urls = {
+        row.page_id: page_url(form, row.page_id, embedded) for page in pages for row in page.answers
+    }
+    html = render_template(
+        "public/check.html",
+        version=db.session.get(FormVersion, partial.version_id),
+        pages=pages,
+        change_urls=change_urls,
+        action=_action(form, embedded),
+        token=new_page_token(form),
+        check_page=paging.CHECK_ANSWERS,
+        submit_label=form.submit_label,
+        can_save=form.allow_saving,
+        embedded=embedded,
+    )
     return responses.page(form, html, 200, embedded)
 
 
@@ -188,7 +227,7 @@ def resume(slug: str, token: str):
     """A resume link: the answers it keeps become this browser's, at the page reached."""
     form = form_or_404(slug)
     partial, browser_token = paging.resume(form, token)
-    response = redirect(page_url(form, partial.path[-1], False), 303)
+    response = redirect(page_url(form, paging.current_page(partial), False), 303)
     response.headers["Referrer-Policy"] = "no-referrer"
     return _with_cookie(form, partial, browser_token, response)
 

@@ -9,6 +9,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from dataclasses import replace
 from threading import Lock
 from typing import Any
 
@@ -23,15 +24,19 @@ from app.fields import FieldError
 from app.fields import FieldSpec
 from app.fields import needs_multipart
 from app.fields import prefill_data
+from app.fields.upload import display_file
+from app.fields.upload import is_file_reference
 from app.flow.conditions import evaluate
 from app.flow.conditions import referenced_fields
 from app.flow.describe import describe
 from app.flow.pages import Flow
+from app.flow.piping import pipe
 from app.models import Form
 from app.models import FormVersion
 from app.services.submissions import specs_for
 from app.services.submissions import version_form_class
 from app.services.submissions import version_specs
+from app.services.submissions.versions import is_shown_question
 from app.services.submissions.versions import page_form_class
 from app.services.submissions.versions import version_flow
 
@@ -83,6 +88,8 @@ class PageView:
     branches: bool  # whether answers may skip pages, so the total is at most
     can_save: bool = False  # whether the respondent may save to finish later
     data: dict[str, Any] | None = None  # the answers given before, to show again
+    one_question: bool = False  # one question at a time: each page holds one question
+    check_answers: bool = False  # the last page leads to "check your answers"
 
 
 def render_form_page(
@@ -97,7 +104,9 @@ def render_form_page(
 ) -> str:
     """The page with a fresh token. A plain page (no prefill, no errors, no answers given
     before) is rendered once per version, page and settings and then served from memory;
-    only the token changes per request."""
+    only the token changes per request. A page that pipes answers into its text is plain
+    only without answers, when every piped answer is empty, so one respondent's answer is
+    never served to another."""
     version_id = page_version_id(form, page)
     plain = (
         bound is None
@@ -106,7 +115,16 @@ def render_form_page(
         and not (page and page.data)
     )
     place = (
-        (page.page_id, page.number, page.total, page.back, page.branches, page.can_save)
+        (
+            page.page_id,
+            page.number,
+            page.total,
+            page.back,
+            page.branches,
+            page.can_save,
+            page.one_question,
+            page.check_answers,
+        )
         if page
         else None
     )
@@ -124,15 +142,33 @@ def page_version_id(form: Form, page: PageView | None) -> int:
     return page.version_id if page else form.published_version_id
 
 
+def is_paged(form: Form) -> bool:
+    """Whether respondents go page by page: a form with pages, or one that keeps answers to
+    finish later, shows one question at a time, or checks answers before sending (even
+    with one page)."""
+    flow = version_flow(form.published_version_id)
+    return (
+        flow.is_multi_page or form.allow_saving or form.one_question_per_page or form.check_answers
+    )
+
+
 def first_page(form: Form) -> PageView | None:
-    """The first page of a form with pages, or of one that keeps answers to finish later
-    (page by page, even if it has one); None for any other form."""
-    version_id = form.published_version_id
-    flow = version_flow(version_id)
-    if not (flow.is_multi_page or form.allow_saving):
+    """The first page of a form respondents go through page by page; None for any other."""
+    if not is_paged(form):
         return None
-    first = flow.pages[0].id
-    return PageView(version_id, first, 1, len(flow.pages), False, flow.branches, form.allow_saving)
+    version_id = form.published_version_id
+    flow = version_flow(version_id, form.one_question_per_page)
+    return PageView(
+        version_id,
+        flow.pages[0].id,
+        1,
+        len(flow.pages),
+        back=False,
+        branches=flow.branches,
+        can_save=form.allow_saving,
+        one_question=form.one_question_per_page,
+        check_answers=form.check_answers,
+    )
 
 
 def _prefills(version_id: int, query: MultiDict) -> bool:
@@ -141,23 +177,30 @@ def _prefills(version_id: int, query: MultiDict) -> bool:
 
 def _render(form, version, embedded, action, query, bound, errors, page) -> str:
     specs = specs_for(version)
-    flow = version.flow
+    flow = version_flow(version.id, page.one_question) if page else version.flow
     flow_page = flow.page(page.page_id) if page else None
     by_key = {spec.key: spec for spec in specs}
     page_keys = set(flow_page.keys) if flow_page else set(by_key)
+    earlier: dict[str, Any] = {}
     if flow_page is not None:
-        keys = page_keys
         earlier = flow.walk((page and page.data) or {}, stop_at=flow_page.id).answers
         specs = tuple(
-            spec for spec in specs if spec.key in keys and _may_show(flow, spec, keys, earlier)
+            spec
+            for spec in specs
+            if spec.key in page_keys and _may_show(flow, spec, page_keys, earlier)
         )
     if bound is None:
         form_class = (
-            page_form_class(version.id, page.page_id) if page else version_form_class(version.id)
+            page_form_class(version.id, page.page_id, page.one_question)
+            if page
+            else version_form_class(version.id)
         )
         data = prefill_data(specs, query or MultiDict())
         bound = form_class(data={**data, **((page and page.data) or {})})
+    specs = _piped(specs, bound, earlier, by_key)
+    _describe_kept_files(specs, bound, (page and page.data) or {})
     last_page = flow_page is None or flow_page.id == flow.pages[-1].id
+    sends = last_page and not (page and page.check_answers)
     return render_template(
         "public/form.html",
         form=form,
@@ -166,17 +209,25 @@ def _render(form, version, embedded, action, query, bound, errors, page) -> str:
         respondent_form=bound,
         errors=errors,
         labels={spec.key: spec.label for spec in specs},
-        first_error=errors[0].key if errors else None,
+        focus_key=errors[0].key if errors else _first_question(specs, page),
         action=action,
         token=TOKEN_PLACEHOLDER,
         multipart=needs_multipart(specs),
-        submit_label=form.submit_label if last_page else "Continue",
+        submit_label=form.submit_label if sends else "Continue",
         embedded=embedded,
         preview=False,
         page=page,
-        flow_page=flow_page,
+        flow_page=flow_page
+        and replace(
+            flow_page,
+            title=pipe(flow_page.title, earlier, by_key),
+            description=pipe(flow_page.description, earlier, by_key),
+        ),
+        # In words where the respondent decides it: conditions reading this page's answers.
         conditions={
-            spec.key: describe(spec.show_if, by_key, flow.named) for spec in specs if spec.show_if
+            spec.key: describe(spec.show_if, by_key, flow.named)
+            for spec in specs
+            if spec.show_if and referenced_fields(spec.show_if, flow.named) & page_keys
         },
         # Decided in the browser as answers change: conditions on this page's answers only.
         dynamic={
@@ -186,6 +237,44 @@ def _render(form, version, embedded, action, query, bound, errors, page) -> str:
         },
         named_conditions=flow.named or None,
     )
+
+
+def _first_question(specs: tuple[FieldSpec, ...], page: PageView | None) -> str | None:
+    """One question at a time, the keyboard starts on the question, so Enter continues."""
+    if not (page and page.one_question):
+        return None
+    return next((spec.key for spec in specs if is_shown_question(spec)), None)
+
+
+def _piped(
+    specs: tuple[FieldSpec, ...],
+    bound: WTForm,
+    earlier: dict[str, Any],
+    by_key: dict[str, FieldSpec],
+) -> tuple[FieldSpec, ...]:
+    """The page's questions with earlier answers piped into their labels and help, on the
+    bound form too (its fields are this request's own, so the shared class is untouched)."""
+    piped = []
+    for spec in specs:
+        label, help_text = pipe(spec.label, earlier, by_key), pipe(spec.help, earlier, by_key)
+        if (label, help_text) != (spec.label, spec.help):
+            spec = replace(spec, label=label, help=help_text)
+            if spec.key in bound:
+                bound[spec.key].label.text = label
+                bound[spec.key].description = help_text
+        piped.append(spec)
+    return tuple(piped)
+
+
+def _describe_kept_files(specs: tuple[FieldSpec, ...], bound: WTForm, given: dict) -> None:
+    """A file sent on an earlier visit to the page is kept unless another is chosen: say so
+    in the question's help, which the file input is described by."""
+    for spec in specs:
+        kept = given.get(spec.key)
+        if spec.key in bound and is_file_reference(kept):
+            note = f"You sent {display_file(kept)}; choose a file only to replace it."
+            field = bound[spec.key]
+            field.description = f"{field.description} {note}" if field.description else note
 
 
 def _may_show(flow: Flow, spec: FieldSpec, page_keys: set[str], earlier: dict[str, Any]) -> bool:

@@ -156,6 +156,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("allowed_origins", SettingKind.TEXT_LIST, (), check=check_origins, read=list),
     Setting("allow_saving", SettingKind.FLAG, False),
     Setting("resume_days", SettingKind.COUNT, 30, check=_check_resume_days),
+    Setting("one_question_per_page", SettingKind.FLAG, False),
+    Setting("check_answers", SettingKind.FLAG, False),
 )
 
 

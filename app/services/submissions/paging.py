@@ -22,6 +22,7 @@ from flask import render_template
 from sqlalchemy import delete
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from wtforms import Form as WTForm
 
 from app.exceptions import FormUnavailable
 from app.exceptions import PageNotReached
@@ -29,11 +30,15 @@ from app.exceptions import SubmissionInvalid
 from app.exceptions import ValidationFailed
 from app.extensions import db
 from app.fields import FieldError
+from app.fields import FieldSpec
 from app.fields import UploadedFile
 from app.fields import get_field_type
 from app.fields.upload import is_file_reference
+from app.fields.validators import record_answer
 from app.flow.conditions import is_empty
 from app.flow.pages import SUBMIT
+from app.flow.pages import Flow
+from app.flow.pages import Walk
 from app.models import Availability
 from app.models import DeliveryKind
 from app.models import DeliveryTrigger
@@ -53,12 +58,15 @@ from app.services.submissions.posted import HONEYPOT_FIELD
 from app.services.submissions.posted import SubmissionContext
 from app.services.submissions.posted import special_fields
 from app.services.submissions.versions import bind_form
+from app.services.submissions.versions import is_shown_question
 from app.services.submissions.versions import page_form_class
 from app.services.submissions.versions import version_flow
 from app.services.submissions.versions import version_specs
 
 # Without "save and resume", a respondent's answers wait this long between two pages.
 UNSAVED_DAYS = 7
+# The "check your answers" page's place on a path: no page id can hold a "-" but page-1.
+CHECK_ANSWERS = "check-answers"
 
 
 Action = Literal["continue", "back", "save"]
@@ -88,6 +96,13 @@ def find_partial(form: Form, browser_token: str | None) -> PartialResponse | Non
     return db.session.scalar(query)
 
 
+def partial_flow(partial: PartialResponse) -> Flow:
+    """The pages a partial response goes through: its version's, one question at a time if
+    the form showed them so when it started (kept like the version, so changing the setting
+    never moves a respondent off their page)."""
+    return version_flow(partial.version_id, partial.one_question_per_page)
+
+
 def start_partial(form: Form, context: SubmissionContext) -> tuple[PartialResponse, str]:
     """A new partial response on the form's published version, at its first page; and the
     token for the browser's cookie."""
@@ -101,7 +116,8 @@ def start_partial(form: Form, context: SubmissionContext) -> tuple[PartialRespon
         form_id=form.id,
         version_id=version_id,
         answers={},
-        path=[version_flow(version_id).pages[0].id],
+        path=[version_flow(version_id, form.one_question_per_page).pages[0].id],
+        one_question_per_page=form.one_question_per_page,
         browser_token_hash=token_hash(token),
         created_at=now,
         updated_at=now,
@@ -127,18 +143,24 @@ def answer_page(
     action: Action = "continue",
 ) -> Step:
     """Judge the answers to one page and say where they lead; the last page's lead to the
-    final submit. Going back, or saving to go on later, keeps the page's valid answers and
-    requires nothing."""
+    final submit, or first to the "check your answers" page when the form has one. Going
+    back, or saving to go on later, keeps the page's valid answers and requires nothing."""
     if page_id not in partial.path:
         raise PageNotReached("This page comes later in the form. Start from its first page.")
     check_can_submit(form, context)
     if data.get(HONEYPOT_FIELD, "").strip():
         return Step(accepted=finish(form, partial, context, data, spam=SpamReason.HONEYPOT))
-    flow = version_flow(partial.version_id)
-    bound = bind_form(page_form_class(partial.version_id, page_id), data, files)
+    if page_id == CHECK_ANSWERS:
+        return _leave_check_page(form, partial, context, data, action)
+    flow = partial_flow(partial)
+    if flow.page(page_id) is None:
+        raise PageNotReached("This page is no longer in the form. Go back to its last page.")
+    form_class = page_form_class(partial.version_id, page_id, partial.one_question_per_page)
+    bound = bind_form(form_class, data, files)
     bound.validate()
     page_keys = set(flow.page(page_id).keys)
     specs = [spec for spec in version_specs(partial.version_id) if spec.key in page_keys]
+    _keep_earlier_files(bound, specs, partial.answers)
     judged = judge(bound, specs, flow, earlier=partial.answers)
     if judged.errors and action == "continue":
         raise SubmissionInvalid(judged.errors, bound)
@@ -151,12 +173,61 @@ def answer_page(
         partial.path = partial.path[: position + 1]
         return _saved(partial, Step(next_page=page_id))
     walk = judged.walk
+    if _may_return_to_check(partial, walk):
+        return _saved(partial, Step(next_page=CHECK_ANSWERS))
     index = walk.path.index(page_id) if page_id in walk.path else len(walk.path) - 1
     next_page = walk.path[index + 1] if index + 1 < len(walk.path) else SUBMIT
+    if next_page == SUBMIT and form.check_answers:
+        next_page = CHECK_ANSWERS
     if next_page == SUBMIT:
         return Step(accepted=finish(form, partial, context, data))
     partial.path = [*walk.path[: index + 1], next_page]
     return _saved(partial, Step(next_page=next_page))
+
+
+def _keep_earlier_files(bound: WTForm, specs: list[FieldSpec], earlier: dict[str, Any]) -> None:
+    """A file question answered before and posted again without a new file keeps its file:
+    a browser cannot send the stored file back, so Back and Continue would otherwise lose it
+    (and a required one would ask for it again)."""
+    for spec in specs:
+        field_type = get_field_type(spec.type)
+        kept = earlier.get(spec.key)
+        if not (field_type.takes_upload and is_file_reference(kept)):
+            continue
+        field = bound[spec.key]
+        if field_type.is_empty(field.data):
+            field.errors = []
+            field.error_codes = {}
+            record_answer(field, kept)
+
+
+def _may_return_to_check(partial: PartialResponse, walk: Walk) -> bool:
+    """Whether a page changed from the "check your answers" page leads straight back to it:
+    the answers still take the same path, and every question they show is answered."""
+    if not partial.path or partial.path[-1] != CHECK_ANSWERS:
+        return False
+    same_path = walk.complete and list(walk.path) == partial.path[:-1]
+    if not same_path or _missing_answers(partial.version_id, walk.visible, walk.answers):
+        return False
+    partial.path = [*walk.path, CHECK_ANSWERS]
+    return True
+
+
+def _leave_check_page(
+    form: Form,
+    partial: PartialResponse,
+    context: SubmissionContext,
+    data: MultiDict,
+    action: Action,
+) -> Step:
+    """The "check your answers" page's buttons: send (judging every answer again), go back
+    to the last page, or save to finish later."""
+    if action == "back":
+        partial.path = partial.path[:-1]
+        return _saved(partial, Step(next_page=partial.path[-1]))
+    if action == "save":
+        return _saved(partial, Step(next_page=CHECK_ANSWERS))
+    return Step(accepted=finish(form, partial, context, data))
 
 
 def _keep_page_answers(
@@ -191,13 +262,14 @@ def finish(
 ) -> Accepted:
     """The final submit: walk every answer from the first page again, check every question
     shown, and store one submission pinned to the partial's version, with the path taken."""
-    walk = version_flow(partial.version_id).walk(partial.answers)
+    flow = partial_flow(partial)
+    walk = flow.walk(partial.answers)
     if spam is None:
         missing = _missing_answers(partial.version_id, walk.visible, walk.answers)
         if missing:
             raise SubmissionInvalid(missing)
     meta = special_fields(data, context, frozenset())
-    meta["path"] = list(walk.path)
+    meta["path"] = flow.version_path(walk.path)
     db.session.delete(partial)
     return store_answers(form, partial.version_id, walk.answers, meta, context, spam=spam)
 
@@ -213,9 +285,44 @@ def _missing_answers(
 
 
 def page_of(partial: PartialResponse, key: str) -> str:
-    """The page of the partial's version that asks ``key``."""
-    flow = version_flow(partial.version_id)
-    return next(page.id for page in flow.pages if key in page.keys)
+    """The page of the partial's flow that asks ``key``."""
+    return next(page.id for page in partial_flow(partial).pages if key in page.keys)
+
+
+def current_page(partial: PartialResponse) -> str:
+    """Where the respondent is: the last page of their path, or, should that page not be in
+    their flow (a path from another display), the first page of their answers' path with an
+    unanswered question, which then ends their path."""
+    flow = partial_flow(partial)
+    page_id = partial.path[-1] if partial.path else None
+    if page_id == CHECK_ANSWERS or (page_id and flow.page(page_id)):
+        return page_id
+    walk = flow.walk(partial.answers)
+    unanswered = next(
+        (
+            index
+            for index, path_page in enumerate(walk.path)
+            if _has_unanswered(partial, flow.page(path_page).keys, walk.visible)
+        ),
+        len(walk.path) - 1,
+    )
+    partial.path = list(walk.path[: unanswered + 1])
+    db.session.commit()
+    return partial.path[-1]
+
+
+def _has_unanswered(
+    partial: PartialResponse, keys: tuple[str, ...], visible: frozenset[str]
+) -> bool:
+    """Whether a page shows a question never answered, or a required one left empty."""
+    answers = partial.answers
+    return any(
+        is_shown_question(spec)
+        and spec.key in visible
+        and (spec.key not in answers or (spec.required and is_empty(answers[spec.key])))
+        for spec in version_specs(partial.version_id)
+        if spec.key in keys
+    )
 
 
 # --- save and resume ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from app.caching import register_cache_clearer
 from app.extensions import db
 from app.fields import FieldSpec
 from app.fields import build_form_class
+from app.fields import get_field_type
 from app.flow.pages import Flow
 from app.models import FormVersion
 
@@ -35,16 +36,29 @@ def version_form_class(version_id: int) -> type[WTForm]:
 
 
 @lru_cache(maxsize=1024)
-def version_flow(version_id: int) -> Flow:
-    """A version's pages and conditions, read once per process like its fields."""
+def version_flow(version_id: int, one_question_per_page: bool = False) -> Flow:
+    """A version's pages and conditions, read once per process like its fields; with
+    ``one_question_per_page``, every question on a page of its own."""
     version = db.session.get(FormVersion, version_id)
-    return version.flow if version else Flow.from_schema({})
+    flow = version.flow if version else Flow.from_schema({})
+    if not one_question_per_page:
+        return flow
+    return flow.one_question_per_page(
+        spec.key for spec in version_specs(version_id) if is_shown_question(spec)
+    )
+
+
+def is_shown_question(spec: FieldSpec) -> bool:
+    """A question the respondent sees and answers (not a statement nor a hidden value)."""
+    return get_field_type(spec.type).takes_answer and spec.type != "hidden"
 
 
 @lru_cache(maxsize=1024)
-def page_form_class(version_id: int, page_id: str) -> type[WTForm]:
+def page_form_class(
+    version_id: int, page_id: str, one_question_per_page: bool = False
+) -> type[WTForm]:
     """The WTForms class of one page of a version: only that page's questions."""
-    keys = set(version_flow(version_id).page(page_id).keys)
+    keys = set(version_flow(version_id, one_question_per_page).page(page_id).keys)
     return build_form_class([spec for spec in version_specs(version_id) if spec.key in keys])
 
 
