@@ -102,10 +102,10 @@ def test_a_renamed_key_is_followed_by_the_conditions_routes_and_piping_that_name
             {"key": "single_choice", "type": "single_choice", "label": "Single choice",
              "rules": {"choices": ["yes", "no"]}},
             {"key": "number", "type": "short_text", "label": "Number",
-             "help": "Since you said {single_choice}.",
              "show_if": {"all": [{"field": "single_choice", "op": "is", "value": "yes"}]}},
             {"key": "last", "type": "page", "label": "Last"},
-            {"key": "comment", "type": "long_text", "label": "Comment"},
+            {"key": "comment", "type": "long_text", "label": "Comment",
+             "help": "Since you said {single_choice}."},
         ],
     )  # fmt: skip
     forms.save_conditions(form, {"member": {"field": "single_choice", "op": "is", "value": "yes"}})
@@ -120,7 +120,7 @@ def test_a_renamed_key_is_followed_by_the_conditions_routes_and_piping_that_name
         "default": "the_end",
     }
     assert by_key["number"]["show_if"] == {"all": [{"field": "member", "op": "is", "value": "yes"}]}
-    assert by_key["number"]["help"] == "Since you said {member}."
+    assert by_key["comment"]["help"] == "Since you said {member}."
     assert form.draft_conditions == {"member": {"field": "member", "op": "is", "value": "yes"}}
     forms.publish(form, None)  # the flow still checks
 
