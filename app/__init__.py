@@ -92,12 +92,16 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
+    from flask_login import current_user
+
     from app import errors
     from app.markdown import render_markdown
     from app.models import Role
 
     errors.init_app(app)
     app.jinja_env.globals["Role"] = Role
+    # Also for macros imported without the page's context (the form's tabs).
+    app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.filters["markdown"] = render_markdown
 
 

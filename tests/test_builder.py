@@ -951,11 +951,11 @@ def test_settings_are_saved_with_the_closing_time_in_the_users_zone(app, signed_
     assert "Europe/Paris" in page
 
 
-def test_settings_show_the_embed_and_static_site_snippets(app, signed_in):
+def test_share_shows_the_embed_and_static_site_snippets(app, signed_in):
     client = signed_in()
     form_id = new_form(app, "contact")
     base = app.config["BASE_URL"]
-    page = page_text(client.get(f"/forms/{form_id}/settings"))
+    page = page_text(client.get(f"/forms/{form_id}/share"))
     assert (
         f'<iframe src="{base}/f/contact-us/embed" title="Contact us" class="formyard-embed" '
         'style="width:100%;border:0"'

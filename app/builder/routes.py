@@ -127,10 +127,18 @@ def form_settings(form_id: int):
 
 def _settings_page(form: Form, wtform: SettingsForm):
     return form_page(
-        "builder/settings.html",
-        settings_form=wtform,
+        "builder/settings.html", settings_form=wtform, form=form, zone=user_zone().key
+    )
+
+
+@bp.get("/<int:form_id>/share")
+def share_form(form_id: int):
+    """The form's link, the code to embed it and the code of a static-site form that posts
+    to it: for anyone who may read the form."""
+    form = load_form(form_id, "read")
+    return render_template(
+        "builder/share.html",
         form=form,
-        zone=user_zone().key,
         public_url=public_url(form),
         embed_snippet=embed_snippet(form),
         endpoint_snippet=endpoint_snippet(form),
