@@ -48,8 +48,9 @@ def shows_in_progress(form: Form) -> bool:
         return False
     if has_pages(form) or form.allow_saving:
         return True
-    found = select(PartialResponse.id).where(*unexpired(form)).limit(1)
-    return db.session.scalar(found) is not None
+    # The newest one, as the folder reads it: a walk of the form's index, never of the table.
+    newest = in_progress_query(form, after=None, before=None, size=0)
+    return db.session.scalar(newest) is not None
 
 
 def unexpired(form: Form, now: datetime | None = None) -> list[ColumnElement[bool]]:
