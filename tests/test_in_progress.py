@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -14,17 +15,22 @@ from sqlalchemy import select
 from sqlalchemy import text
 
 from app.extensions import db
+from app.models import Delivery
 from app.models import Form
 from app.models import PartialResponse
 from app.models import Role
 from app.models.types import utcnow
 from app.services import inbox
+from app.services.delivery import netcheck
 from app.services.inbox import progress
+from tests.delivery_helpers import add_webhook
+from tests.delivery_helpers import set_recipients
 from tests.form_helpers import make_form
 from tests.public_helpers import page_token
 from tests.public_helpers import parse_page
 from tests.test_inbox import fresh_caches  # noqa: F401 -- an autouse fixture
 
+PARIS = ZoneInfo("Europe/Paris")
 MEMBER = {"field": "member", "op": "is", "value": "yes"}
 FIELDS = [
     {"key": "about", "type": "page", "label": "About you"},
@@ -91,18 +97,10 @@ def test_the_folder_lists_who_is_part_way_with_the_page_reached(app, signed_in, 
     assert ann_row[2:4] == ["Joining page 2 of 3", "2"]
     assert ann_row[5:9] == ["Ann", "no", "", ""]
     with app.app_context():
-        partial = db.session.scalar(select(PartialResponse).order_by(PartialResponse.id))
-        paris = partial.updated_at.astimezone(inbox.zone_of(_user_in("Europe/Paris")))
-        expires = partial.expires_at.astimezone(paris.tzinfo)
-    assert ann_row[0] == paris.strftime("%Y-%m-%d %H:%M")
+        ann = db.session.scalar(select(PartialResponse).order_by(PartialResponse.id))
+        touched, expires = ann.updated_at.astimezone(PARIS), ann.expires_at.astimezone(PARIS)
+    assert ann_row[0] == touched.strftime("%Y-%m-%d %H:%M")
     assert ann_row[4] == expires.strftime("%Y-%m-%d %H:%M")
-
-
-def _user_in(zone: str):
-    class Someone:
-        timezone = zone
-
-    return Someone()
 
 
 def test_the_chosen_columns_show_in_the_folder(signed_in, two_started):
@@ -111,12 +109,20 @@ def test_the_chosen_columns_show_in_the_folder(signed_in, two_started):
     assert [row[5:] for row in rows] == [["42"], [""]]
 
 
-def test_partials_are_never_unread_nor_notified(app, two_started):
+def test_partials_are_never_unread_nor_notified_until_sent(app, monkeypatch, two_started):
+    form_id, ann, bo = two_started
+    monkeypatch.setattr(netcheck, "system_resolver", lambda host, port: ["93.184.215.14"])
+    set_recipients(app, form_id, "club@example.com")
+    add_webhook(app, form_id, "https://hooks.example/club")
+    post_page(ann, ann.get("/f/club/p/join"), "join", why="To meet people")  # on to page 3
     with app.app_context():
         assert inbox.unread_counts() == {}
-        from app.models import Delivery
-
         assert db.session.scalars(select(Delivery)).all() == []
+    post_page(bo, bo.get("/f/club/p/last"), "last", comment="Hi")
+    with app.app_context():
+        assert inbox.unread_counts() == {form_id: 1}
+        sent = db.session.scalars(select(Delivery.kind)).all()
+        assert sorted(kind.value for kind in sent) == ["email", "webhook"]
 
 
 def export(client, form_id: int, export_format: str):
