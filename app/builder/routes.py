@@ -126,9 +126,7 @@ def form_settings(form_id: int):
 
 
 def _settings_page(form: Form, wtform: SettingsForm):
-    return form_page(
-        "builder/settings.html", settings_form=wtform, form=form, zone=user_zone().key
-    )
+    return form_page("builder/settings.html", settings_form=wtform, form=form, zone=user_zone().key)
 
 
 @bp.get("/<int:form_id>/share")

@@ -82,6 +82,7 @@ def folder_args() -> dict[str, dict]:
         if keys:
             args["cols"] = keys
         links[folder] = args
+    links["in_progress"] = {"cols": keys} if keys else {}
     return links
 
 

@@ -32,6 +32,7 @@ from app.models.types import utcnow
 from app.services import exports
 from app.services import forms
 from app.services import inbox
+from app.services.inbox import progress
 from app.services.inbox import summaries
 from app.services.inbox import triage
 from app.services.submissions import storage
@@ -81,6 +82,7 @@ def list_submissions(form_id: int):
         cells=cells,
         view_args=view_args(chosen),
         folder_args=folder_args(),
+        in_progress=progress.shows_in_progress(form),
         spam_reasons=SPAM_REASONS,
     )
 

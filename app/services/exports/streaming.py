@@ -307,7 +307,11 @@ def written_batches(
     plan: ExportPlan, chosen: InboxFilter, write: Callable[[list[Any]], T]
 ) -> Iterator[T]:
     """``write`` of each batch of matching rows, each batch read and written in one go."""
-    batches = rows_in_batches(plan, chosen)
+    return written_each(rows_in_batches(plan, chosen), write)
+
+
+def written_each(batches: Iterator[list[Any]], write: Callable[[list[Any]], T]) -> Iterator[T]:
+    """``write`` of each batch, each read and written in one go with the collector paused."""
     try:
         while True:
             with collector_paused():

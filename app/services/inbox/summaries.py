@@ -45,6 +45,8 @@ from app.services.inbox.columns import Column
 from app.services.inbox.columns import columns_for
 from app.services.inbox.columns import versions_of
 from app.services.inbox.filters import local_midnight
+from app.services.inbox.progress import FlowSummary
+from app.services.inbox.progress import summarize_flow
 
 PERIODS = (30, 90, 365)
 DISTINCT_LIMIT = 2000  # a number question with more distinct values gets ten equal ranges
@@ -81,6 +83,8 @@ class Summary:
     days: int
     per_day: list[DayCount]
     questions: list[QuestionSummary]
+    # Started, completed and where people stop, for a form with pages or saving.
+    flow: FlowSummary | None = None
 
     @property
     def submissions(self) -> int:
@@ -115,7 +119,9 @@ def summarize(form: Form, days: int, zone: ZoneInfo, now: datetime | None = None
         point = per_day.get(hour.astimezone(zone).date())
         if point is not None:
             point.views += views
-    return Summary(days, list(per_day.values()), summarize_questions(form, start))
+    result = Summary(days, list(per_day.values()), summarize_questions(form, start))
+    result.flow = summarize_flow(form, result.submissions, start, now)
+    return result
 
 
 def _submissions_per_hour(form: Form, start: datetime) -> list[tuple[datetime, int]]:
