@@ -316,3 +316,17 @@ def test_the_folder_s_query_reads_the_keyset_index(app, club):
     described = " ".join(plan)
     assert "ix_partial_responses_form_id_updated_at_id" in described
     assert "TEMP B-TREE" not in described and "Sort" not in described
+
+
+def test_a_respondent_one_question_at_a_time_or_checking_stands_at_their_versions_page(
+    app, club
+):
+    with app.app_context():
+        form = db.session.get(Form, club)
+        version_id = form.published_version_id
+        # One question at a time: a page's later questions are pages named by their keys.
+        assert str(progress.reached_at(version_id, "member")) == "About you (page 1 of 3)"
+        assert str(progress.reached_at(version_id, "number")) == "About you (page 1 of 3)"
+        assert str(progress.reached_at(version_id, "join")) == "Joining (page 2 of 3)"
+        checking = progress.reached_at(version_id, "check-answers")
+        assert (checking.title, checking.number, checking.of) == ("Checking their answers", 3, 3)
