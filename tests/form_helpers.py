@@ -95,6 +95,7 @@ SETTINGS_TO_CARRY: dict[str, Any] = {
     "allowed_origins": ["https://www.example.org", "http://localhost:8000"],
     "allow_saving": True,
     "resume_days": 14,
+    "endpoint_file_kinds": ["pdf", "text"],
 }
 
 

@@ -13,6 +13,8 @@ from marshmallow import fields
 from marshmallow import pre_load
 from marshmallow import validate
 
+from app.fields.filekinds import ENDPOINT_DEFAULT_KINDS
+from app.fields.filekinds import FILE_KINDS
 from app.models import Availability
 from app.models import DeliveryKind
 from app.models import DeliveryStatus
@@ -115,6 +117,14 @@ class SettingsSchema(Schema):
     )
     resume_days = fields.Integer(
         strict=True, metadata={"description": "Days a saved answer waits: 1 to 365."}
+    )
+    endpoint_file_kinds = fields.List(
+        fields.String(validate=validate.OneOf(FILE_KINDS)),
+        metadata={
+            "description": "The kinds of file a static-site form keeps, each checked by its "
+            "content; empty: no files. Web pages, SVG, scripts and programs are never kept. "
+            f"Default: {', '.join(ENDPOINT_DEFAULT_KINDS)}."
+        },
     )
 
 

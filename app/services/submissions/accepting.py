@@ -98,11 +98,12 @@ def submit(
         return Accepted(existing.id, _next_url(form, existing.meta, context), duplicate=True)
     check_can_submit(form, context)
     if data.get(HONEYPOT_FIELD, "").strip():
-        answers, uploads = endpoint_answers(data, files, strict=False)
+        # A built form's spam too keeps only the files a static-site form would.
+        answers, uploads = endpoint_answers(data, files, form.endpoint_file_kinds, strict=False)
         meta = special_fields(data, context)
         return _store(form, None, answers, uploads, meta, context, spam=SpamReason.HONEYPOT)
     if form.is_endpoint:
-        answers, uploads = endpoint_answers(data, files, strict=True)
+        answers, uploads = endpoint_answers(data, files, form.endpoint_file_kinds, strict=True)
         meta = special_fields(data, context)
         return _store(form, None, answers, uploads, meta, context, may_stand_alone=may_stand_alone)
     version_id = _published_version_id(form)
