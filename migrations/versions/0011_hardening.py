@@ -33,7 +33,26 @@ def upgrade():
             nullable=False,
         ),
     )
+    # Submissions stored before have none, and match any request with their key.
+    op.add_column(
+        "submissions", sa.Column("idempotency_fingerprint", sa.String(length=64), nullable=True)
+    )
+    op.create_table(
+        "idempotency_claims",
+        sa.Column("form_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["form_id"],
+            ["forms.id"],
+            name=op.f("fk_idempotency_claims_form_id_forms"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("form_id", "key", name=op.f("pk_idempotency_claims")),
+    )
 
 
 def downgrade():
+    op.drop_table("idempotency_claims")
+    op.drop_column("submissions", "idempotency_fingerprint")
     op.drop_column("forms", "endpoint_file_kinds")

@@ -211,5 +211,9 @@ class SubmissionContext:
     referrer: str | None = None
     user_agent: str | None = None
     idempotency_key: str | None = None
+    # The Idempotency-Key header's, rather than a page's one-time token (idempotency.py).
+    key_from_client: bool = False
+    # idempotency.request_fingerprint of the body, when it carries a key.
+    fingerprint: str | None = None
     same_site: bool = True
     already_responded: bool = False
