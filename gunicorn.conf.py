@@ -17,22 +17,31 @@ max_requests_jitter = 200
 # instance would share, and the Docker image's user has no home to write it in; nothing uses it.
 control_socket_disable = True
 
-# LOG_FORMAT=json: gunicorn's own lines (start, workers, timeouts) as JSON objects too.
+# gunicorn's own lines (start, workers, timeouts, errors) and other libraries' warnings go
+# through Formyard's formatters too: one line per record whatever a client sent, and JSON
+# objects when LOG_FORMAT=json.
 if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
-    logconfig_dict = {
-        # Other libraries' warnings, as Python shows them without any logging set up.
-        "root": {"level": "WARNING", "handlers": ["error_console"]},
-        "loggers": {
-            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
-            # Formyard logs each request itself.
-            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
-        },
-        "handlers": {
-            "error_console": {
-                "class": "logging.StreamHandler",
-                "formatter": "json",
-                "stream": "ext://sys.stderr",
-            },
-        },
-        "formatters": {"json": {"()": "app.logs.JsonFormatter"}},
+    _log_formatter = {"()": "app.logs.JsonFormatter"}
+else:
+    _log_formatter = {
+        "()": "app.logs.TextFormatter",
+        "fmt": "%(asctime)s [%(process)d] [%(levelname)s] %(message)s",
+        "datefmt": "[%Y-%m-%d %H:%M:%S %z]",
     }
+logconfig_dict = {
+    # Other libraries' warnings, as Python shows them without any logging set up.
+    "root": {"level": "WARNING", "handlers": ["error_console"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+        # Formyard logs each request itself.
+        "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+    },
+    "handlers": {
+        "error_console": {
+            "class": "logging.StreamHandler",
+            "formatter": "formyard",
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "formatters": {"formyard": _log_formatter},
+}

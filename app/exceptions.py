@@ -119,6 +119,20 @@ class SubmissionInvalid(DomainError):
         self.form = form
 
 
+class IdempotencyKeyReused(DomainError):
+    """A request repeats an idempotency key with another body (IETF Idempotency-Key draft)."""
+
+    status = 422
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class IdempotencyKeyInFlight(DomainError):
+    """Another request with the same idempotency key is still being handled."""
+
+    status = 409
+    code = "IDEMPOTENCY_KEY_IN_FLIGHT"
+
+
 class PageNotReached(DomainError):
     """A page of a multi-page form posted or asked for before the respondent reached it, or
     after their answers were sent or expired."""

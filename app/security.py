@@ -13,9 +13,11 @@ from flask import Response
 from flask import current_app
 from flask import g
 from flask import request
+from flask.logging import default_handler
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.logs import TextFormatter
 from app.logs import make_formatter
 
 log = logging.getLogger("formyard.request")
@@ -55,6 +57,11 @@ def configure_logging(app: Flask) -> None:
         # Flask's logger, where the tracebacks of 500s go, would write text to stderr.
         app.logger.handlers[:] = root.handlers
         app.logger.propagate = False
+    else:
+        # Its line names the request's path, which the client chose: one line all the same.
+        default_handler.setFormatter(
+            TextFormatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
+        )
 
 
 def start_request() -> None:

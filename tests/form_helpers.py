@@ -97,6 +97,7 @@ SETTINGS_TO_CARRY: dict[str, Any] = {
     "resume_days": 14,
     "one_question_per_page": True,
     "check_answers": True,
+    "endpoint_file_kinds": ["pdf", "text"],
 }
 
 

@@ -12,6 +12,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from app import create_app
+from app.builder.forms import ENDPOINT_ONLY_SETTINGS
 from app.builder.forms import SettingsForm
 from app.builder.forms import editor_data
 from app.builder.forms import field_changes
@@ -32,6 +33,7 @@ from app.services.forms.settings import SETTINGS
 from app.services.forms.templates import TEMPLATES
 from tests.auth_helpers import AuthActions
 from tests.form_helpers import every_setting
+from tests.form_helpers import make_form
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -1011,10 +1013,15 @@ def test_bad_settings_are_refused_next_to_their_input(
 
 def test_the_settings_page_has_an_input_for_every_setting(app, signed_in):
     client = signed_in()
-    form_id = new_form(app, "contact")
-    page = client.get(f"/forms/{form_id}/settings").get_data(as_text=True)
+    endpoint_id = make_form(app, title="Site", slug="site", kind="endpoint").id
+    page = client.get(f"/forms/{endpoint_id}/settings").get_data(as_text=True)
     for setting in SETTINGS:
         assert f'name="{setting.name}"' in page
+    # A built form's file questions say for themselves what files they take.
+    built_page = client.get(f"/forms/{new_form(app, 'contact')}/settings").get_data(as_text=True)
+    for setting in SETTINGS:
+        shown = f'name="{setting.name}"' in built_page
+        assert shown is (setting.name not in ENDPOINT_ONLY_SETTINGS), setting.name
 
 
 def test_settings_by_json(app, signed_in):
@@ -1095,7 +1102,7 @@ def test_the_settings_form_gives_back_the_settings_it_shows(bare_app):
     form = Form(**{**settings, "status": FormStatus(settings["status"])})
     with bare_app.test_request_context():
         wtform = SettingsForm(formdata=None, data=settings_data(form), meta={"csrf": False})
-        assert wtform.settings() == settings
+        assert wtform.settings({}) == settings
 
 
 def test_every_rule_input_names_a_rule_its_type_takes():

@@ -318,9 +318,7 @@ def test_the_folder_s_query_reads_the_keyset_index(app, club):
     assert "TEMP B-TREE" not in described and "Sort" not in described
 
 
-def test_a_respondent_one_question_at_a_time_or_checking_stands_at_their_versions_page(
-    app, club
-):
+def test_a_respondent_one_question_at_a_time_or_checking_stands_at_their_versions_page(app, club):
     with app.app_context():
         form = db.session.get(Form, club)
         version_id = form.published_version_id

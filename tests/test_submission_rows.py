@@ -83,15 +83,18 @@ def test_a_submission_that_writes_nothing_else_is_stored_by_itself(app):
         response = client.post(f"/f/{slug}", data=CONTACT_ANSWERS, headers=headers)
         postgresql = is_postgresql()
     assert response.status_code == 303
-    # Nothing ran in the session's transaction: the key's lookup, then the count and the row,
-    # on a connection of their own. PostgreSQL autocommits each statement, one round trip
-    # apiece with no BEGIN or COMMIT, and its WITH clause counts and inserts at once.
-    lookup = ("SELECT submissions.id, submissions.meta", postgresql, False)
+    # Nothing ran in the session's transaction: the key's lookup, the claim of the client's
+    # key, the count and the row, and the claim's release, on connections of their own.
+    # PostgreSQL autocommits each statement, one round trip apiece with no BEGIN or COMMIT,
+    # and its WITH clause counts and inserts at once.
+    lookup = ("SELECT submissions.id, submissions.meta,", postgresql, False)
+    claim = ("INSERT INTO idempotency_claims", postgresql, False)
+    release = ("DELETE FROM idempotency_claims", postgresql, False)
     if postgresql:
-        assert seen == [lookup, ("WITH counted AS", True, False)]
+        assert seen == [lookup, claim, ("WITH counted AS", True, False), release]
     else:
         stored = [("UPDATE forms SET", False, False), ("INSERT INTO submissions", False, False)]
-        assert seen == [lookup, *stored, "COMMIT"]
+        assert seen == [lookup, claim, "COMMIT", *stored, "COMMIT", release, "COMMIT"]
     _first, row = fetch_submissions(app, slug)
     assert response.headers["Location"].endswith(f"/f/{slug}/thanks")
     assert row.answers == CONTACT_ANSWERS

@@ -13,6 +13,8 @@ from marshmallow import fields
 from marshmallow import pre_load
 from marshmallow import validate
 
+from app.fields.filekinds import ENDPOINT_DEFAULT_KINDS
+from app.fields.filekinds import FILE_KINDS
 from app.models import Availability
 from app.models import DeliveryKind
 from app.models import DeliveryStatus
@@ -163,6 +165,14 @@ class SettingsSchema(Schema):
     )
     check_answers = fields.Boolean(
         metadata={"description": "Show a 'Check your answers' page before the final submit."}
+    )
+    endpoint_file_kinds = fields.List(
+        fields.String(validate=validate.OneOf(FILE_KINDS)),
+        metadata={
+            "description": "The kinds of file a static-site form keeps, each checked by its "
+            "content; empty: no files. Web pages, SVG, scripts and programs are never kept. "
+            f"Default: {', '.join(ENDPOINT_DEFAULT_KINDS)}."
+        },
     )
 
 

@@ -28,6 +28,7 @@ from app.services.inbox import triage
 from app.services.submissions import MAX_IDEMPOTENCY_KEY_CHARS
 from app.services.submissions import SubmissionContext
 from app.services.submissions import fields_from_json
+from app.services.submissions import request_fingerprint
 from app.services.submissions import submit
 
 IDEMPOTENCY_HEADER = {
@@ -35,7 +36,10 @@ IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",
     "required": False,
     "description": f"Up to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters; a retry with "
-    "the same key is stored once and answers 200 with the first submission.",
+    "the same key and the same answers is stored once and answers 200 with the first "
+    "submission. The same key with other answers is refused (422, idempotency_key_reused), "
+    "and while the first request is still being handled a retry gets 409 "
+    "(idempotency_key_in_flight).",
     "schema": {
         "type": "string",
         "maxLength": MAX_IDEMPOTENCY_KEY_CHARS,
@@ -123,10 +127,15 @@ def create_submission(body: dict, form_id: int):
     """
     user = api_user()
     form = forms.get_form_for(user, form_id, "edit")
+    key = _idempotency_key()
+    answers = fields_from_json(body["answers"])
     context = SubmissionContext(
-        user_agent=request.headers.get("User-Agent"), idempotency_key=_idempotency_key()
+        user_agent=request.headers.get("User-Agent"),
+        idempotency_key=key,
+        key_from_client=key is not None,
+        fingerprint=request_fingerprint(answers, MultiDict()) if key else None,
     )
-    accepted = submit(form, fields_from_json(body["answers"]), MultiDict(), context)
+    accepted = submit(form, answers, MultiDict(), context)
     form, submission = inbox.find_submission_for(user, accepted.submission_id, "read")
     location = url_for("api.get_submission", submission_id=submission.id)
     status = 200 if accepted.duplicate else 201

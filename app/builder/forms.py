@@ -33,6 +33,8 @@ from app.builder.timezones import user_zone
 from app.fields import FieldSpec
 from app.fields import FieldType
 from app.fields import RuleInput
+from app.fields.filekinds import FILE_KINDS
+from app.fields.filekinds import KIND_NAMES
 from app.models import Form
 from app.services.forms.settings import SETTINGS
 from app.services.forms.settings import Setting
@@ -147,12 +149,40 @@ class SettingsForm(BuilderForm):
         "Show a “Check your answers” page before sending",
         description="Respondents see all their answers, and may change any, before they send.",
     )
+    endpoint_file_kinds = SelectMultipleField(
+        "Files this form keeps",
+        choices=[SelectChoice(kind, KIND_NAMES[kind].capitalize()) for kind in FILE_KINDS],
+        validate_choice=False,  # the service names the kinds it knows
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description="Each file is checked by its content, not only its name. Web pages, SVG, "
+        "scripts and programs are never kept. None ticked: files are refused.",
+    )
 
-    def settings(self) -> dict[str, Any]:
-        """The keyword arguments of ``forms.update_settings``."""
+    def settings(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments of ``forms.update_settings``; a setting this page does not
+        ask for (``settings_form`` leaves some out) keeps its ``stored`` value."""
         return {
-            setting.name: _read_setting(setting, self[setting.name].data) for setting in SETTINGS
+            setting.name: (
+                _read_setting(setting, self[setting.name].data)
+                if setting.name in self
+                else stored[setting.name]
+            )
+            for setting in SETTINGS
         }
+
+
+# Settings that only one kind of form has: a built form's file questions say what they take.
+ENDPOINT_ONLY_SETTINGS = ("endpoint_file_kinds",)
+
+
+def settings_form(form: Form) -> SettingsForm:
+    """The settings page's form for ``form``, without the inputs its kind has no use for."""
+    wtform = SettingsForm(data=settings_data(form))
+    if not form.is_endpoint:
+        for name in ENDPOINT_ONLY_SETTINGS:
+            del wtform[name]
+    return wtform
 
 
 def settings_data(form: Form) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from app.builder import bp
 from app.builder.forms import DetailsForm
 from app.builder.forms import NewFormForm
 from app.builder.forms import SettingsForm
-from app.builder.forms import settings_data
+from app.builder.forms import settings_form
 from app.builder.pages import answer
 from app.builder.pages import embed_snippet
 from app.builder.pages import endpoint_snippet
@@ -114,10 +114,10 @@ def publish_form(form_id: int):
 @bp.route("/<int:form_id>/settings", methods=["GET", "POST"])
 def form_settings(form_id: int):
     form = load_form(form_id)
-    wtform = SettingsForm(data=settings_data(form))
+    wtform = settings_form(form)
     if wtform.validate_on_submit():
         try:
-            forms.update_settings(form, **wtform.settings())
+            forms.update_settings(form, **wtform.settings(forms.current_settings(form)))
         except ValidationFailed as error:
             return refused(wtform, error) or _settings_page(form, wtform)
         location = url_for("builder.form_settings", form_id=form.id)

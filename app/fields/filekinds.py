@@ -18,9 +18,19 @@ KIND_NAMES = {
     "audio": "audio",
     "video": "video",
 }
+# What a static-site form accepts until its editor says otherwise: no archives (they hide
+# what they hold), no audio or video (large, and rarely what a form is for).
+ENDPOINT_DEFAULT_KINDS = ("image", "pdf", "document", "spreadsheet", "text")
 # Old Office files share this container header; filetype names only some of them.
 OLE2_HEADER = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Text that a browser would run or render as a document (HTML, SVG, XML): sniffed as "markup",
+# which no format accepts, so it is kept under no name (evil.txt, or a name without extension).
+MARKUP_START = re.compile(
+    rb"\s*<(\?xml|!doctype|!--|html|head|body|svg|script|iframe|object|embed|meta|a\s|img\s)",
+    re.IGNORECASE,
+)
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -92,13 +102,15 @@ FORMATS: dict[str, FileFormat] = {
 
 
 def sniff(data: bytes) -> str | None:
-    """What the content is: a filetype name like "png", "ole2", "text", or None."""
+    """What the content is: a filetype name like "png", "ole2", "text", "markup", or None."""
     guess = filetype.guess(data)
     if guess is not None:
         return str(guess.extension)
     if data.startswith(OLE2_HEADER):
         return "ole2"
-    return "text" if looks_like_text(data) else None
+    if not looks_like_text(data):
+        return None
+    return "markup" if MARKUP_START.match(data.removeprefix(UTF8_BOM)[:1024]) else "text"
 
 
 def looks_like_text(data: bytes) -> bool:

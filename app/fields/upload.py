@@ -94,7 +94,7 @@ class FileUpload(FieldType):
         content = read_limited(data, spec.rules["max_size_mb"])
         if not content:
             raise InvalidAnswer(ErrorCode.FILE_TYPE_NOT_ALLOWED, "The file is empty.")
-        extension = _file_extension(data.filename or "")
+        extension = file_extension(data.filename or "")
         file_format, extension = check_format(extension, content, spec.rules["accept"])
         return UploadedFile(
             filename=safe_filename(data.filename or "", extension),
@@ -147,7 +147,7 @@ def read_limited(upload: FileStorage, max_size_mb: float) -> bytes:
     return bytes(content)
 
 
-def _file_extension(filename: str) -> str:
+def file_extension(filename: str) -> str:
     base = re.split(r"[/\\]", filename)[-1]
     return base.rsplit(".", 1)[1].lower() if "." in base else ""
 
@@ -155,7 +155,7 @@ def _file_extension(filename: str) -> str:
 def check_format(extension: str, content: bytes, accept: list[str]) -> tuple[FileFormat, str]:
     """The file's format, when its name is allowed here and its content agrees with the name."""
     sniffed = sniff(content)
-    if not extension and sniffed:
+    if not extension and sniffed and sniffed != "markup":
         # A name without extension (some phones send those): go by the content alone.
         extension = "txt" if sniffed == "text" else sniffed
     file_format = FORMATS.get(extension)

@@ -17,6 +17,7 @@ from app.models.form import FormVersion
 from app.models.form import FormViewCount
 from app.models.partial import PartialResponse
 from app.models.rollup import SummaryRollup
+from app.models.submission import IdempotencyClaim
 from app.models.submission import SpamReason
 from app.models.submission import StoredFile
 from app.models.submission import Submission
@@ -40,6 +41,7 @@ __all__ = [
     "FormStatus",
     "FormVersion",
     "FormViewCount",
+    "IdempotencyClaim",
     "PartialResponse",
     "Role",
     "SpamReason",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from app.extensions import db
+from app.fields.filekinds import ENDPOINT_DEFAULT_KINDS
 from app.fields.spec import FieldSpec
 from app.flow.pages import Flow
 from app.models.types import JSONType
@@ -86,6 +87,10 @@ class Form(db.Model):
     # final submit. Both lead respondents page by page (app/services/submissions/paging.py).
     one_question_per_page: Mapped[bool] = mapped_column(default=False, server_default=false())
     check_answers: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Kinds of file (app/fields/filekinds.py) a static-site form keeps.
+    endpoint_file_kinds: Mapped[list[str]] = mapped_column(
+        JSONType, default=lambda: list(ENDPOINT_DEFAULT_KINDS)
+    )
 
     # Kept up to date by the submission service, so lists and limits need no COUNT(*).
     submission_count: Mapped[int] = mapped_column(default=0)

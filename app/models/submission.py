@@ -55,6 +55,9 @@ class Submission(db.Model):
     meta: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the request stored under the key (app/services/submissions/idempotency.py):
+    # the same key with another body is refused rather than answered as a repeat.
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     is_spam: Mapped[bool] = mapped_column(default=False)
     spam_reason: Mapped[str | None] = mapped_column(String(32))
     is_read: Mapped[bool] = mapped_column(default=False)
@@ -114,6 +117,19 @@ _folder_index(
     "ix_submissions_unread",
     and_(not_(_table.c.is_read), not_(_table.c.is_spam), _table.c.deleted_at.is_(None)),
 )
+
+
+class IdempotencyClaim(db.Model):
+    """A request with a client's Idempotency-Key, from its start until its submission is
+    stored or refused: another request with the key meanwhile is told it is in flight."""
+
+    __tablename__ = "idempotency_claims"
+
+    form_id: Mapped[int] = mapped_column(
+        ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class StoredFile(db.Model):

@@ -22,6 +22,7 @@ from app.services.accounts import throttle
 from app.services.forms.view_counts import record_view
 from app.services.submissions import MAX_IDEMPOTENCY_KEY_CHARS
 from app.services.submissions import SubmissionContext
+from app.services.submissions import request_fingerprint
 from app.services.submissions import submit
 
 
@@ -85,8 +86,8 @@ def _submit(form: Form, *, embedded: bool):
     try:
         data, files = responses.submitted_fields()  # a JSON answer no page could send is invalid
         if paged:
-            return submit_page(form, data, files, _context(form, data), embedded)
-        accepted = submit(form, data, files, _context(form, data))
+            return submit_page(form, data, files, _context(form, data, files), embedded)
+        accepted = submit(form, data, files, _context(form, data, files))
     except SubmissionInvalid as error:
         return responses.invalid(form, error, embedded)
     except AlreadyResponded:
@@ -94,13 +95,16 @@ def _submit(form: Form, *, embedded: bool):
     return responses.accepted(form, accepted, embedded)
 
 
-def _context(form: Form, data: MultiDict) -> SubmissionContext:
+def _context(form: Form, data: MultiDict, files: MultiDict) -> SubmissionContext:
     given_key = request.headers.get("Idempotency-Key", "").strip()[:MAX_IDEMPOTENCY_KEY_CHARS]
+    key = given_key or idempotency_key_from_token(form, data.get("_token"))
     return SubmissionContext(
         origin=request.headers.get("Origin"),
         referrer=request.headers.get("Referer"),
         user_agent=request.headers.get("User-Agent"),
-        idempotency_key=given_key or idempotency_key_from_token(form, data.get("_token")),
+        idempotency_key=key,
+        key_from_client=bool(given_key),
+        fingerprint=request_fingerprint(data, files) if key else None,
         same_site=responses.is_same_site(),
         already_responded=responses.already_responded(form),
     )

@@ -180,7 +180,7 @@ def _setting_from_json(setting: Setting, value: Any) -> Any:
             return str(value or setting.default)
         case SettingKind.FLAG:
             return bool(value)
-        case SettingKind.TEXT_LIST:
+        case SettingKind.TEXT_LIST | SettingKind.CHOICE_LIST:
             return _text_list(value, setting.name)
     return value
 

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from app.exceptions import DomainError
 from app.exceptions import ValidationFailed
 from app.extensions import db
+from app.fields.filekinds import ENDPOINT_DEFAULT_KINDS
+from app.fields.filekinds import FILE_KINDS
 from app.models import Form
 from app.models import FormStatus
 
@@ -35,6 +37,7 @@ class SettingKind(StrEnum):
     URL = "url"  # a web address, or None
     FLAG = "flag"
     TEXT_LIST = "text_list"
+    CHOICE_LIST = "choice_list"  # several of a few words, or none
 
 
 def _as_given(value: Any) -> Any:
@@ -91,6 +94,15 @@ def _check_resume_days(days: int | None) -> int:
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
         raise ValidationFailed("Use a number of days from 1 to 365.", field="resume_days")
     return days
+
+
+def _check_file_kinds(kinds: Any) -> list[str]:
+    valid = isinstance(kinds, list | tuple) and all(kind in FILE_KINDS for kind in kinds)
+    if not valid:
+        raise ValidationFailed(
+            f"Choose kinds of file from: {', '.join(FILE_KINDS)}.", field="endpoint_file_kinds"
+        )
+    return [kind for kind in FILE_KINDS if kind in kinds]  # in a fixed order, once each
 
 
 def _clean_confirmation_message(message: str | None) -> str:
@@ -158,6 +170,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("resume_days", SettingKind.COUNT, 30, check=_check_resume_days),
     Setting("one_question_per_page", SettingKind.FLAG, False),
     Setting("check_answers", SettingKind.FLAG, False),
+    # What files a static-site form keeps, checked by content (a built form's file questions
+    # say it each for themselves).
+    Setting(
+        "endpoint_file_kinds",
+        SettingKind.CHOICE_LIST,
+        list(ENDPOINT_DEFAULT_KINDS),
+        check=_check_file_kinds,
+        read=list,
+    ),
 )
 
 

@@ -6,6 +6,7 @@ from app.services.submissions.accepting import Accepted
 from app.services.submissions.accepting import check_can_submit
 from app.services.submissions.accepting import resolve_next
 from app.services.submissions.accepting import submit
+from app.services.submissions.idempotency import request_fingerprint
 from app.services.submissions.posted import SubmissionContext
 from app.services.submissions.posted import fields_from_json
 from app.services.submissions.versions import specs_for
@@ -18,6 +19,7 @@ __all__ = [
     "SubmissionContext",
     "check_can_submit",
     "fields_from_json",
+    "request_fingerprint",
     "resolve_next",
     "specs_for",
     "submit",

@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.exceptions import AlreadyResponded
 from app.exceptions import FormUnavailable
+from app.exceptions import IdempotencyKeyInFlight
 from app.exceptions import OriginNotAllowed
 from app.exceptions import SubmissionInvalid
 from app.extensions import db
@@ -33,6 +34,7 @@ from app.models import SpamReason
 from app.models import Submission
 from app.models.types import utcnow
 from app.services.forms.settings import normalize_origin
+from app.services.submissions import idempotency
 from app.services.submissions import rows as submission_rows
 from app.services.submissions import storage
 from app.services.submissions.judging import judge
@@ -95,14 +97,29 @@ def submit(
     # even if that submission filled the form or closed it for this browser.
     existing = _find_duplicate(form, context.idempotency_key, alone=may_stand_alone)
     if existing is not None:
-        return Accepted(existing.id, _next_url(form, existing.meta, context), duplicate=True)
+        return _repeat(form, existing, context)
+    try:
+        with idempotency.claimed(form.id, context):
+            return _submit_new(form, data, files, context, may_stand_alone)
+    except IdempotencyKeyInFlight:
+        # The request that held the key may have finished since the lookup above.
+        finished = _find_duplicate(form, context.idempotency_key, alone=may_stand_alone)
+        if finished is None:
+            raise
+        return _repeat(form, finished, context)
+
+
+def _submit_new(
+    form: Form, data: MultiDict, files: MultiDict, context: SubmissionContext, may_stand_alone: bool
+) -> Accepted:
     check_can_submit(form, context)
     if data.get(HONEYPOT_FIELD, "").strip():
-        answers, uploads = endpoint_answers(data, files, strict=False)
+        # A built form's spam too keeps only the files a static-site form would.
+        answers, uploads = endpoint_answers(data, files, form.endpoint_file_kinds, strict=False)
         meta = special_fields(data, context)
         return _store(form, None, answers, uploads, meta, context, spam=SpamReason.HONEYPOT)
     if form.is_endpoint:
-        answers, uploads = endpoint_answers(data, files, strict=True)
+        answers, uploads = endpoint_answers(data, files, form.endpoint_file_kinds, strict=True)
         meta = special_fields(data, context)
         return _store(form, None, answers, uploads, meta, context, may_stand_alone=may_stand_alone)
     version_id = _published_version_id(form)
@@ -140,15 +157,23 @@ def _stands_alone(form: Form, data: MultiDict, files: MultiDict) -> bool:
 
 
 def _find_duplicate(form: Form, key: str | None, *, alone: bool = False) -> Row | None:
-    """The id and meta of the form's submission stored with this idempotency key."""
+    """The id, meta and request fingerprint of the form's submission stored with this
+    idempotency key."""
     if not key:
         return None
     if alone:
         return submission_rows.find_alone(form.id, key)
-    query = select(Submission.id, Submission.meta).where(
+    query = select(Submission.id, Submission.meta, Submission.idempotency_fingerprint).where(
         Submission.form_id == form.id, Submission.idempotency_key == key
     )
     return db.session.execute(query).first()
+
+
+def _repeat(form: Form, stored: Row, context: SubmissionContext) -> Accepted:
+    """The first answer again for a repeat of the request stored under the key; a request
+    that only shares its key is refused (IdempotencyKeyReused)."""
+    idempotency.check_same_request(stored.idempotency_fingerprint, context)
+    return Accepted(stored.id, _next_url(form, stored.meta, context), duplicate=True)
 
 
 def _published_version_id(form: Form) -> int:
@@ -243,7 +268,7 @@ def find_accepted(form: Form, context: SubmissionContext) -> Accepted | None:
     existing = _find_duplicate(form, context.idempotency_key)
     if existing is None:
         return None
-    return Accepted(existing.id, _next_url(form, existing.meta, context), duplicate=True)
+    return _repeat(form, existing, context)
 
 
 def store_answers(
@@ -288,6 +313,7 @@ def _row_values(
         "meta": meta,
         "created_at": now,
         "idempotency_key": context.idempotency_key,
+        "idempotency_fingerprint": context.fingerprint if context.idempotency_key else None,
         "is_spam": spam is not None,
         "spam_reason": spam.value if spam else None,
         "is_read": False,
@@ -330,7 +356,7 @@ def _earlier_twin(form: Form, context: SubmissionContext) -> Accepted | None:
     duplicate = _find_duplicate(form, context.idempotency_key)
     if duplicate is None:
         return None
-    return Accepted(duplicate.id, _next_url(form, duplicate.meta, context), duplicate=True)
+    return _repeat(form, duplicate, context)
 
 
 def count_submission(form: Form, now) -> None:

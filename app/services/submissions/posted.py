@@ -21,9 +21,10 @@ from app.extensions import db
 from app.fields import ErrorCode
 from app.fields import FieldError
 from app.fields import UploadedFile
-from app.fields.filekinds import FORMATS
-from app.fields.filekinds import sniff
+from app.fields.upload import check_format
+from app.fields.upload import file_extension
 from app.fields.upload import safe_filename
+from app.fields.validators import InvalidAnswer
 from app.models import EndpointKey
 
 # Formspree's special fields: they steer the submission and are not shown as answers.
@@ -72,9 +73,11 @@ def _json_text(value: str | int | float | bool) -> str:
 
 
 def endpoint_answers(
-    data: MultiDict, files: MultiDict, *, strict: bool
+    data: MultiDict, files: MultiDict, file_kinds: list[str], *, strict: bool
 ) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
-    """Every posted field of a static-site form; a repeated name keeps all its values."""
+    """Every posted field of a static-site form; a repeated name keeps all its values. Files
+    are kept if their content is of ``file_kinds`` and agrees with their name; not strict
+    (spam), the others are left out rather than refused."""
     answers: dict[str, Any] = {}
     errors: list[FieldError] = []
     for key in data:
@@ -84,7 +87,7 @@ def endpoint_answers(
         answers[key[:MAX_ENDPOINT_KEY_CHARS]] = values[0] if len(values) == 1 else values
         if any(len(value) > MAX_ENDPOINT_VALUE_CHARS for value in values):
             errors.append(FieldError(key, "TYPE_TEXT", "This answer is too long."))
-    uploads = _endpoint_uploads(files, errors)
+    uploads = _endpoint_uploads(files, file_kinds, errors)
     if strict:
         errors += _endpoint_checks(answers, uploads)
         if errors:
@@ -92,7 +95,9 @@ def endpoint_answers(
     return answers, uploads
 
 
-def _endpoint_uploads(files: MultiDict, errors: list[FieldError]) -> dict[str, UploadedFile]:
+def _endpoint_uploads(
+    files: MultiDict, file_kinds: list[str], errors: list[FieldError]
+) -> dict[str, UploadedFile]:
     uploads: dict[str, UploadedFile] = {}
     for key, upload in files.items(multi=True):
         if not isinstance(upload, FileStorage) or not upload.filename or _is_special(key):
@@ -101,19 +106,26 @@ def _endpoint_uploads(files: MultiDict, errors: list[FieldError]) -> dict[str, U
         if len(data) > MAX_ENDPOINT_FILE_BYTES:
             errors.append(FieldError(key, "FILES_TOO_BIG", "This file is larger than 10 MB."))
             continue
-        if data:
-            uploads[key] = describe_upload(upload.filename, data)
+        if not data:
+            continue
+        try:
+            uploads[key] = checked_upload(upload.filename, data, file_kinds)
+        except InvalidAnswer as refusal:
+            errors.append(FieldError(key, refusal.code, refusal.message))
     return uploads
 
 
-def describe_upload(filename: str, data: bytes) -> UploadedFile:
-    """An endpoint's file: any kind is kept; the type is named only when content and name agree."""
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    extension = base.rsplit(".", 1)[1].lower() if "." in base else ""
-    known = FORMATS.get(extension)
-    agrees = known is not None and sniff(data) in known.sniffed_as
-    content_type = known.content_type if agrees else "application/octet-stream"
-    return UploadedFile(safe_filename(base, extension or "bin"), content_type, len(data), data)
+def checked_upload(filename: str, data: bytes, file_kinds: list[str]) -> UploadedFile:
+    """A static-site form's file, checked as a built form's file question checks it: its name
+    is of ``file_kinds`` and its content is what its name says (HTML named x.png is not a
+    PNG). Raise InvalidAnswer otherwise."""
+    if not file_kinds:
+        raise InvalidAnswer(ErrorCode.FILE_TYPE_NOT_ALLOWED, "This form does not take files.")
+    extension = file_extension(filename)
+    file_format, extension = check_format(extension, data, file_kinds)
+    return UploadedFile(
+        safe_filename(filename, extension), file_format.content_type, len(data), data
+    )
 
 
 def _endpoint_checks(answers: dict[str, Any], uploads: dict[str, UploadedFile]) -> list[FieldError]:
@@ -203,5 +215,9 @@ class SubmissionContext:
     referrer: str | None = None
     user_agent: str | None = None
     idempotency_key: str | None = None
+    # The Idempotency-Key header's, rather than a page's one-time token (idempotency.py).
+    key_from_client: bool = False
+    # idempotency.request_fingerprint of the body, when it carries a key.
+    fingerprint: str | None = None
     same_site: bool = True
     already_responded: bool = False

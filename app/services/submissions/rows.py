@@ -126,28 +126,29 @@ def insert_counted(connection: Connection, values: dict[str, Any]) -> int | None
 
 def store_counted_alone(values: dict[str, Any]) -> int | None:
     """``insert_counted`` in a transaction of its own, committed before this returns."""
-    with _connection_of_its_own() as connection:
+    with connection_of_its_own() as connection:
         submission_id = insert_counted(connection, values)
-        if submission_id is not None and not _autocommits(connection):
+        if submission_id is not None and not autocommits(connection):
             connection.commit()
         return submission_id  # leaving the block rolls back what was not committed
 
 
 def find_alone(form_id: int, idempotency_key: str) -> Row | None:
-    """The id and meta of the form's submission stored with ``idempotency_key``, read on a
-    connection of its own, so that the submission that follows can be stored alone."""
-    with _connection_of_its_own() as connection:
+    """The id, meta and request fingerprint of the form's submission stored with
+    ``idempotency_key``, read on a connection of its own, so that the submission that
+    follows can be stored alone."""
+    with connection_of_its_own() as connection:
         return connection.execute(
             _FIND_BY_KEY, {"form_id": form_id, "key": idempotency_key}
         ).first()
 
 
-_FIND_BY_KEY = select(Submission.id, Submission.meta).where(
+_FIND_BY_KEY = select(Submission.id, Submission.meta, Submission.idempotency_fingerprint).where(
     Submission.form_id == bindparam("form_id"), Submission.idempotency_key == bindparam("key")
 )
 
 
-def _connection_of_its_own() -> Connection:
+def connection_of_its_own() -> Connection:
     """A pooled connection outside the session; on PostgreSQL in autocommit, since one
     statement is atomic by itself and BEGIN and COMMIT would be two more round trips."""
     connection = db.engine.connect()
@@ -156,7 +157,7 @@ def _connection_of_its_own() -> Connection:
     return connection
 
 
-def _autocommits(connection: Connection) -> bool:
+def autocommits(connection: Connection) -> bool:
     return connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
