@@ -94,7 +94,7 @@ def test_a_repeat_with_the_same_key_and_body_is_stored_once(app, client, endpoin
     # The same answers, their keys in another order: the same request.
     again = client.post(ENDPOINT, json=dict(reversed(ANN.items())), headers=headers)
     assert (first.status_code, again.status_code) == (200, 200)
-    assert first.json == again.json == {"ok": True, "next": None}
+    assert first.json == again.json == {"ok": True, "next": "http://localhost/f/site/thanks"}
     [row] = fetch_submissions(app, endpoint)
     assert row.answers == ANN
     assert fetch_form(app, endpoint).submission_count == 1
