@@ -421,3 +421,18 @@ def test_a_condition_the_editor_shows_is_saved_back_unchanged(app, form_id, cond
 )
 def test_a_condition_beyond_the_editor_is_not_read_into_it(condition):
     assert forms.editor_input(condition) is None
+
+
+def test_the_live_preview_follows_the_logic(app, editor, form_id):
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        forms.update_field(
+            form, "number", {"show_if": {"field": "member", "op": "is", "value": "yes"}}
+        )
+        rules = {"routes": [{"if": {"field": "why", "op": "empty"}, "goto": "submit"}]}
+        forms.update_field(form, "details", {"rules": rules})
+    preview = parse_page(editor.get(f"/forms/{form_id}")).find("div", data_region="preview")
+    text = preview.text
+    assert "Only if “Member?” is “Yes”." in text
+    assert "After this page, if “Why join?” is not answered, go to submit." in text
+    assert "Otherwise, go to the next page, Page 3: Last words." in text

@@ -199,8 +199,17 @@ def builder_context(form: Form) -> dict[str, Any]:
 
 
 def render_preview(form: Form) -> Markup:
-    """The draft exactly as the public page will show it, with nothing to submit to."""
+    """The draft exactly as the public page will show it, with nothing to submit to, and its
+    logic in words where it applies: when a question or a page is shown, where a page leads."""
     specs = form.draft_specs
+    overview = forms.flow_overview(form)
+    conditions = {
+        question.spec.key: question.shown_if
+        for page in overview.pages
+        for question in page.questions
+        if question.shown_if
+    }
+    page_logic = {page.id: page for page in overview.pages if page.spec is not None}
     html = render_template(
         "builder/_preview.html",
         title=form.title,
@@ -213,6 +222,8 @@ def render_preview(form: Form) -> Markup:
         multipart=needs_multipart(specs),
         submit_label=form.submit_label,
         preview=True,
+        conditions=conditions,
+        page_logic=page_logic,
     )
     return Markup(html)  # noqa: S704 (rendered by Jinja with autoescape)
 
