@@ -296,6 +296,11 @@ def show_statements(args, env: dict[str, str]) -> None:
                 if number == 2:
                     kinds = " ".join(statement.split()[0].upper() for statement in statements)
                     print(f"  {name:<20} {len(statements)} round trips: {kinds}")
+    from app.services.forms.view_counts import flush_views
+
+    with app.app_context():
+        flush_views()  # now, while the database is there, not when the process exits
+        db.engine.dispose()
 
 
 # --- checks and report -------------------------------------------------------------------------
