@@ -160,6 +160,11 @@ def run(args: argparse.Namespace, database_url: str) -> None:
     show_version_lookups(app, client, path, body, cpu_ms)
     for method in ("GET", "POST"):
         profile(client, method, path, body, args.requests, args.top)
+    from app.services.forms.view_counts import flush_views
+
+    with app.app_context():
+        flush_views()  # now, while the database is there, not when the process exits
+        db.engine.dispose()
 
 
 def show_version_lookups(app, client, path: str, body: str, cpu_ms: dict[str, float]) -> None:
