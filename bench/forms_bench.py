@@ -676,9 +676,9 @@ def report(args, rounds: list[Round]) -> bool:
     return all(ok for row in rows for _, ok in row.checks)
 
 
-def print_server_logs(workdir: Path, workers: int) -> None:
+def print_server_logs(workdir: Path, workers: int, names=("hello", "formyard")) -> None:
     """Worker restarts, timeouts and tracebacks in the gunicorn logs are worth knowing about."""
-    for name in ("hello", "formyard"):
+    for name in names:
         text = (workdir / f"{name}.log").read_text(errors="replace")
         boots = text.count("Booting worker")
         notable = [

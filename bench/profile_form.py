@@ -18,6 +18,7 @@ import pstats
 import sys
 import tempfile
 import time
+import timeit
 from collections import Counter
 from pathlib import Path
 
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import forms_bench  # a sibling script, found through the path above
 
 BASE_URL = "http://127.0.0.1"  # the host the benchmark's TRUSTED_HOSTS allows
+LOOKUP_REQUESTS = 200
 
 
 def parse_args() -> argparse.Namespace:
@@ -147,13 +149,73 @@ def run(args: argparse.Namespace, database_url: str) -> None:
     log = StatementLog()
     timed(client, "GET", path, body, 50, 200)  # warm caches and connections
     timed(client, "POST", path, body, 50, 303)
+    cpu_ms = {}
     for method, expected in (("GET", 200), ("POST", 303)):
         with log.listening(engine):
             show_statements(log, client, method, path, body)
-        wall, cpu = timed(client, method, path, body, args.requests, expected)
-        print(f"{method} {path}: {wall:.2f} ms per request in-process ({cpu:.2f} ms CPU)\n")
+        wall, cpu_ms[method] = timed(client, method, path, body, args.requests, expected)
+        print(
+            f"{method} {path}: {wall:.2f} ms per request in-process ({cpu_ms[method]:.2f} ms CPU)\n"
+        )
+    show_version_lookups(app, client, path, body, cpu_ms)
     for method in ("GET", "POST"):
         profile(client, method, path, body, args.requests, args.top)
+    from app.services.forms.view_counts import flush_views
+
+    with app.app_context():
+        flush_views()  # now, while the database is there, not when the process exits
+        db.engine.dispose()
+
+
+def show_version_lookups(app, client, path: str, body: str, cpu_ms: dict[str, float]) -> None:
+    """The per-version lookups a request makes (app/services/submissions/versions.py: the
+    fields, the form class, the pages and conditions), each cached per process: how often one
+    request calls each, what a call costs once cached, and what the first call per version and
+    process (a miss: read the version, parse it) costs; in CPU time, steadier than wall time
+    on a shared machine."""
+    from app.models import Form
+    from app.services.submissions import versions
+
+    lookups = {
+        "version_specs": versions.version_specs,
+        "version_form_class": versions.version_form_class,
+        "version_flow": versions.version_flow,
+    }
+    with app.app_context():
+        version_id = Form.query.filter_by(slug=forms_bench.FORM_SLUG).one().published_version_id
+    print(f"Cached per-version lookups ({LOOKUP_REQUESTS} requests each, in-process):")
+    for name, lookup in lookups.items():
+        calls = {}
+        for method, expected in (("GET", 200), ("POST", 303)):
+            before = lookup.cache_info()
+            timed(client, method, path, body, LOOKUP_REQUESTS, expected)
+            after = lookup.cache_info()
+            used = after.hits + after.misses - before.hits - before.misses
+            calls[method] = used / LOOKUP_REQUESTS
+        timer = timeit.Timer(lambda lookup=lookup: lookup(version_id), timer=time.process_time)
+        hit_us = timer.timeit(number=100_000) * 10
+        miss_us = _miss_microseconds(app, lookup, version_id)
+        shares = ", ".join(
+            f"{calls[m]:.0f} per {m} ({calls[m] * hit_us:.2f} µs, "
+            f"{calls[m] * hit_us / (cpu_ms[m] * 10):.3f}% of its CPU)"
+            for m in ("GET", "POST")
+        )
+        print(f"  {name:<19} {hit_us:.3f} µs per cached call, {miss_us:.0f} µs per miss; {shares}")
+    print()
+
+
+def _miss_microseconds(app, lookup, version_id: int, repeats: int = 200) -> float:
+    """A miss as the first request after a worker starts meets it: a fresh session reads the
+    version and the lookup parses it (this process's CPU time: on PostgreSQL, the server's
+    share of the read is not in it)."""
+    total = 0.0
+    for _ in range(repeats):
+        with app.app_context():
+            lookup.cache_clear()
+            started = time.process_time()
+            lookup(version_id)
+            total += time.process_time() - started
+    return total / repeats * 1e6
 
 
 def main() -> int:

@@ -133,6 +133,39 @@ def test_a_later_page_cannot_be_posted_without_the_earlier_ones(app, client, slu
     assert fetch_submissions(app, slug) == []
 
 
+def test_a_final_page_sent_again_while_the_first_is_stored_gets_the_first_answer(app, client, slug):
+    # Two posts of the same final page at once both find the answers so far; the one stored
+    # second meets the first's idempotency key (from the page's token) and gets its answer.
+    first = client.get("/f/club")
+    post_page(client, first, "about", name="Ann", member="yes", number="7")
+    last = client.get("/f/club/p/last")
+    twin = app.test_client()
+    post_page(twin, twin.get("/f/club"), "about", name="Bo", member="yes", number="8")
+    sent_first = post_page(twin, last, "last", comment="first")
+    assert sent_first.headers["Location"] == "/f/club/thanks"
+
+    again = post_page(client, last, "last", comment="second")
+    assert again.status_code == 303
+    assert again.headers["Location"] == "/f/club/thanks"
+    (row,) = fetch_submissions(app, slug)
+    assert row.answers["name"] == "Bo" and row.answers["comment"] == "first"
+
+
+def test_a_form_of_one_page_that_keeps_answers_stores_no_partial_when_sent(app, client):
+    fields = [{"key": "name", "type": "short_text", "label": "Name", "required": True}]
+    slug = make_form(app, fields, slug="solo").slug
+    allow_saving(app, slug)
+    page = client.get("/f/solo")
+    assert parse_page(page).find("input", name="_page").attrs["value"] == "page-1"
+    sent = client.post(
+        "/f/solo", data={"_token": page_token(page), "_page": "page-1", "name": "Al"}
+    )
+    assert sent.headers["Location"] == "/f/solo/thanks"
+    (row,) = fetch_submissions(app, slug)
+    assert row.answers == {"name": "Al"}
+    assert fetch_partials(app) == []
+
+
 def test_a_page_is_refused_in_the_answers_of_another_browser(app, client, slug):
     first = client.get("/f/club")
     post_page(client, first, "about", name="Ann", member="no")

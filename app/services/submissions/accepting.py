@@ -281,10 +281,11 @@ def store_answers(
     spam: SpamReason | None = None,
 ) -> Accepted:
     """Store answers judged already, page by page (files saved as they came): the final
-    submit of a form with pages. A repeat of the same final post gets the first answer."""
-    return find_accepted(form, context) or _store(
-        form, version_id, answers, {}, meta, context, spam=spam
-    )
+    submit of a form with pages. A repeat of the same final post gets the first answer: it
+    finds no partial any more (the caller looks the first answer up then), or, sent while the
+    first was being stored, it meets the first's idempotency key in the unique constraint, as
+    the single-page post's race does (_earlier_twin), with no lookup on the way."""
+    return _store(form, version_id, answers, {}, meta, context, spam=spam)
 
 
 def _save_uploads(

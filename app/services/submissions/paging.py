@@ -20,6 +20,7 @@ from typing import Literal
 
 from flask import render_template
 from sqlalchemy import delete
+from sqlalchemy import inspect
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import Form as WTForm
@@ -123,8 +124,9 @@ def start_partial(form: Form, context: SubmissionContext) -> tuple[PartialRespon
         updated_at=now,
         expires_at=now + timedelta(days=_keep_days(form)),
     )
+    # Added, not flushed: written once with the first page's answers, or never, when that
+    # page is also the last (discard).
     db.session.add(partial)
-    db.session.flush()
     return partial, token
 
 
@@ -270,8 +272,16 @@ def finish(
             raise SubmissionInvalid(missing)
     meta = special_fields(data, context, frozenset())
     meta["path"] = flow.version_path(walk.path)
-    db.session.delete(partial)
+    _discard(partial)
     return store_answers(form, partial.version_id, walk.answers, meta, context, spam=spam)
+
+
+def _discard(partial: PartialResponse) -> None:
+    """Delete the partial; one that this same post started was never written: forget it."""
+    if inspect(partial).pending:
+        db.session.expunge(partial)
+    else:
+        db.session.delete(partial)
 
 
 def _missing_answers(
