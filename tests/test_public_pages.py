@@ -134,8 +134,9 @@ def test_a_later_page_cannot_be_posted_without_the_earlier_ones(app, client, slu
 
 
 def test_a_final_page_sent_again_while_the_first_is_stored_gets_the_first_answer(app, client, slug):
-    # Two posts of the same final page at once both find the answers so far; the one stored
-    # second meets the first's idempotency key (from the page's token) and gets its answer.
+    # Two posts of the same final page (a double click) at once both find the answers so far;
+    # the one stored second meets the first's idempotency key (from the page's token) and gets
+    # its answer. (The same key with another body is refused: see test_idempotency.py.)
     first = client.get("/f/club")
     post_page(client, first, "about", name="Ann", member="yes", number="7")
     last = client.get("/f/club/p/last")
@@ -144,7 +145,7 @@ def test_a_final_page_sent_again_while_the_first_is_stored_gets_the_first_answer
     sent_first = post_page(twin, last, "last", comment="first")
     assert sent_first.headers["Location"] == "/f/club/thanks"
 
-    again = post_page(client, last, "last", comment="second")
+    again = post_page(client, last, "last", comment="first")
     assert again.status_code == 303
     assert again.headers["Location"] == "/f/club/thanks"
     (row,) = fetch_submissions(app, slug)
