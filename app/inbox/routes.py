@@ -40,7 +40,9 @@ from app.views import file_download
 
 @bp.context_processor
 def inbox_helpers() -> dict:
-    return {"local_time": local_time, "can_edit": current_user.can(Role.EDITOR)}
+    # Error pages render here too, before the sign-in check has turned a stranger away.
+    can_edit = current_user.is_authenticated and current_user.can(Role.EDITOR)
+    return {"local_time": local_time, "can_edit": can_edit}
 
 
 @bp.get("/inbox")
