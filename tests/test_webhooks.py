@@ -4,7 +4,11 @@ loopback, the Slack and Discord formats, and addresses that must never be called
 import base64
 import hashlib
 import hmac
+import json
+import os
 import re
+import shutil
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -464,3 +468,36 @@ def test_redeliver_sends_the_same_body_with_a_new_id(mail_app, auth, owner, rece
     copy = all_deliveries(mail_app)[1]
     assert (copy.trigger.value, copy.max_attempts, copy.status) == ("redelivery", 1, "delivered")
     assert auth.post(f"{path}/deliveries/999/redeliver").status_code == 404
+
+
+def test_the_readmes_javascript_receiver_verifies_a_delivery(mail_app, receiver, tmp_path):
+    """README's JavaScript, run by Node with the vendored standardwebhooks npm package."""
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("node is not installed but REQUIRE_SERVICES=1")
+        pytest.skip("node is not installed")
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
+    _endpoint_id, secret = add_webhook(mail_app, form_id, receiver.url)
+    submit_answers(mail_app, form_id, ANSWERS)
+    run_worker(mail_app)
+    [request] = receiver.requests
+    delivery = {
+        "secret": secret,
+        "other_secret": webhooks.new_secret(),
+        "body": request.body.decode(),
+        "headers": request.headers,
+        "answers": request.json()["answers"],
+    }
+    (tmp_path / "delivery.json").write_text(json.dumps(delivery))
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=spec", "tests/webhooks/readme_receiver.test.mjs"],
+        cwd=README.parent,
+        env={**os.environ, "FORMYARD_DELIVERY": str(tmp_path / "delivery.json")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "pass 2" in output, output
