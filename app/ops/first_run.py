@@ -25,7 +25,9 @@ def setup_code_announcement(settings: BaseConfig) -> str | None:
 def owner_exists(database_url: str) -> bool:
     """Whether anyone can sign in already. A database without its tables yet (the release step
     has not run) or out of reach counts as no: the code is printed, and /setup still checks."""
-    engine = create_engine(database_url)
+    # gunicorn waits for this before it binds: a database out of reach may not hold it long.
+    postgresql = database_url.startswith("postgres")
+    engine = create_engine(database_url, connect_args={"connect_timeout": 5} if postgresql else {})
     try:
         with engine.connect() as connection:
             return connection.execute(select(User.id).limit(1)).first() is not None
