@@ -26,6 +26,7 @@ from tests.delivery_helpers import submit_answers
 from tests.form_helpers import make_form
 from tests.public_helpers import EVERY_FIELD
 from tests.public_helpers import REQUIRED_ANSWERS
+from tests.public_helpers import fetch_submissions
 
 MAX_ID = 2**63 - 1
 # Already percent-encoded: bytes and escapes a browser would never send.
@@ -346,3 +347,13 @@ def test_search_syntax_never_passes_for_an_outage(app, signed_in, site, query):
         )
         failures.check(response, f"search {query!r}")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("header", ["User-Agent", "Referer", "Idempotency-Key", "X-Anything"])
+def test_nul_in_a_header_is_a_400_before_it_can_reach_the_database(app, client, site, header):
+    with Failures(app) as failures:
+        response = client.post("/f/every", data=REQUIRED_ANSWERS, headers={header: "a\x00b"})
+        failures.check(response, f"POST /f/every with {header}")
+    assert response.status_code == 400
+    assert "The request may not contain NUL characters." in response.get_data(as_text=True)
+    assert len(fetch_submissions(app, "every")) == 1  # the fixture's, and no other
