@@ -1,13 +1,15 @@
 """Malformed input refused before any view sees it, the same way on every blueprint.
 
-Ids in addresses go through ``IdConverter``, the ``int`` converter of the whole app: it takes
-ASCII digits only, and ``refuse_ids_out_of_range`` answers 404 for one outside 1 to 2**63 - 1
-(the largest id a column holds), so no view meets a number that overflows a database
-parameter. The check runs as a hook rather than in the converter: a converter's refusal would
-end routing with the router's bare 404, and the hook's 404 gets the blueprint's own shape (the
-API's JSON, the public page) and its rate-limit accounting. ``refuse_malformed_address`` and
-``refuse_malformed_form`` answer 400 when the path, the query string, a header or a form field
-(name, value or file name) carries a NUL character, which PostgreSQL refuses in text.
+Ids in addresses go through ``IdConverter`` (``<int:...>``, the ids of Integer columns, up to
+2**31 - 1) or ``BigIdConverter`` (``<bigid:...>``, submissions' and deliveries' BigInteger ids,
+up to 2**63 - 1): ASCII digits only, and ``refuse_ids_out_of_range`` answers 404 for a number
+the column cannot hold, so no view meets one that overflows a database parameter (PostgreSQL
+refuses to compare 2**31 with an integer column). The check runs as a hook rather than in the
+converter: a converter's refusal would end routing with the router's bare 404, and the hook's
+404 gets the blueprint's own shape (the API's JSON, the public page) and its rate-limit
+accounting. ``refuse_malformed_address`` and ``refuse_malformed_form`` answer 400 when the
+path, the query string, a header or a form field (name, value or file name) carries a NUL
+character, which PostgreSQL refuses in text.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from flask import request
 from werkzeug.routing import BaseConverter
 
 from app.models.types import MAX_BIG_ID
+from app.models.types import MAX_ID
 
 NUL = "\x00"
 FORM_MIMETYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -31,31 +34,39 @@ OUT_OF_RANGE = 0
 
 class IdConverter(BaseConverter):
     """``<int:...>``: ASCII digits only (``int()`` would read "٣" as 3), as an int; a number
-    outside 1 to 2**63 - 1 becomes OUT_OF_RANGE."""
+    outside 1 to ``maximum`` becomes OUT_OF_RANGE."""
 
     regex = r"[0-9]+"
     part_isolating = True
+    maximum = MAX_ID
 
     def to_python(self, value: str) -> int:
-        return parse_id(value) or OUT_OF_RANGE
+        return parse_id(value, self.maximum) or OUT_OF_RANGE
 
     def to_url(self, value: int) -> str:
         return str(int(value))
 
 
-def parse_id(text: str) -> int | None:
+class BigIdConverter(IdConverter):
+    """``<bigid:...>``: an id of a BigInteger column (submissions, deliveries)."""
+
+    maximum = MAX_BIG_ID
+
+
+def parse_id(text: str, maximum: int = MAX_BIG_ID) -> int | None:
     """An id given in an address, a query string or a form field: None unless ASCII digits
-    name a number from 1 to 2**63 - 1."""
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_BIG_ID)):
+    name a number from 1 to ``maximum``."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
         return None
     number = int(text)
-    return number if 1 <= number <= MAX_BIG_ID else None
+    return number if 1 <= number <= maximum else None
 
 
 def init_app(app: Flask) -> None:
     """Called before any blueprint is registered, since a route's converters are bound as it
     is added; the address is checked before the extensions' hooks run."""
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["bigid"] = BigIdConverter
     app.before_request(refuse_malformed_address)
 
 

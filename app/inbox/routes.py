@@ -87,7 +87,7 @@ def list_submissions(form_id: int):
     )
 
 
-@bp.get("/forms/<int:form_id>/submissions/<int:submission_id>")
+@bp.get("/forms/<int:form_id>/submissions/<bigid:submission_id>")
 def show_submission(form_id: int, submission_id: int):
     form, submission = load_submission(form_id, submission_id, "read")
     chosen = current_filter(inbox.columns_for(form))
@@ -107,7 +107,7 @@ def show_submission(form_id: int, submission_id: int):
     )
 
 
-@bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/<action>")
+@bp.post("/forms/<int:form_id>/submissions/<bigid:submission_id>/<action>")
 def change_submission(form_id: int, submission_id: int, action: str):
     form, submission = load_submission(form_id, submission_id, "edit")
     changes = {

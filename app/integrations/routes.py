@@ -138,7 +138,7 @@ def send_test_event(form_id: int, endpoint_id: int):
     return redirect(_webhook_url(endpoint), 303)
 
 
-@bp.post("/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver")
+@bp.post("/webhooks/<int:endpoint_id>/deliveries/<bigid:delivery_id>/redeliver")
 def redeliver(form_id: int, endpoint_id: int, delivery_id: int):
     endpoint = webhooks.get_endpoint(_form(form_id), endpoint_id)
     copy = webhooks.redeliver(endpoint, delivery_id)
