@@ -34,6 +34,8 @@ WEAK_SECRET_KEYS = {
     "replace-me",
 }
 MIN_SECRET_KEY_LENGTH = 32
+KEY_COMMAND = "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+HOST_COOKIE_PREFIX = "__Host-"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 
@@ -147,6 +149,8 @@ class BaseConfig:
         self.API_MAX_CONTENT_LENGTH = env_int("API_MAX_CONTENT_LENGTH", 1024 * 1024)
 
         self.HSTS_ENABLED = True
+        # A fresh install's /setup asks for the code printed in the log (gunicorn.conf.py).
+        self.SETUP_CODE_REQUIRED = True
         # Proxies in front of us (the platform's router, a load balancer) that set X-Forwarded-*.
         self.TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
@@ -215,6 +219,7 @@ class DevelopmentConfig(BaseConfig):
         self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.HSTS_ENABLED = False
+        self.SETUP_CODE_REQUIRED = False
         self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", True)
 
     def default_trusted_hosts(self) -> list[str]:
@@ -235,17 +240,32 @@ class TestingConfig(DevelopmentConfig):
 
 
 class ProductionConfig(BaseConfig):
+    def __init__(self) -> None:
+        super().__init__()
+        if self.SESSION_COOKIE_SECURE:
+            self.use_host_prefixed_cookies()
+
+    def use_host_prefixed_cookies(self) -> None:
+        """``__Host-`` names for the session and remember-me cookies: a browser keeps such a
+        cookie only when it is Secure, for ``Path=/`` and without a Domain, so no other
+        subdomain (and no plain-HTTP page) can set one that shadows ours. Development keeps
+        plain names, because it serves plain HTTP, where Secure cookies are not stored."""
+        for kind in ("SESSION", "REMEMBER"):
+            name = getattr(self, f"{kind}_COOKIE_NAME")
+            setattr(self, f"{kind}_COOKIE_NAME", HOST_COOKIE_PREFIX + name)
+            setattr(self, f"{kind}_COOKIE_PATH", "/")
+            setattr(self, f"{kind}_COOKIE_DOMAIN", None)
+
     def validate(self) -> None:
         super().validate()
         key = self.SECRET_KEY
-        if key.strip().lower() in WEAK_SECRET_KEYS:
+        if not key.strip():
+            raise ConfigurationError(f"SECRET_KEY is missing; generate one with {KEY_COMMAND}")
+        weak = key.strip().lower() in WEAK_SECRET_KEYS
+        if weak or len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 10:
             raise ConfigurationError(
-                "SECRET_KEY is not set; generate one with "
-                "`python -c 'import secrets; print(secrets.token_hex(32))'`"
-            )
-        if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 10:
-            raise ConfigurationError(
-                f"SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters"
+                f"SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random "
+                f"characters, generated with {KEY_COMMAND}"
             )
         if self.DEBUG:
             raise ConfigurationError("DEBUG must be off in production (unset DEBUG)")

@@ -1,6 +1,7 @@
 """gunicorn settings from the platform's environment (Heroku, Render, docker)."""
 
 import os
+import sys
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -45,3 +46,25 @@ logconfig_dict = {
     },
     "formatters": {"formyard": _log_formatter},
 }
+
+
+def on_starting(server) -> None:
+    """Check the settings once, in the master, before any worker boots: a refused setting
+    (a weak SECRET_KEY, DEBUG in production) stops gunicorn with one line and a non-zero exit
+    status, where each worker refusing in turn would make the master boot new ones forever
+    while the platform sees a running process."""
+    from config import ConfigurationError
+    from config import load_config
+
+    try:
+        settings = load_config()
+        settings.validate()
+    except ConfigurationError as error:
+        print(f"Formyard cannot start: {error}", file=sys.stderr, flush=True)
+        sys.exit(1)
+    from app.ops.first_run import setup_code_announcement
+
+    # A fresh install: /setup asks for this code, so the first visitor cannot claim it.
+    announcement = setup_code_announcement(settings)
+    if announcement:
+        server.log.warning(announcement)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from app import error_reporting
+from app import request_checks
 from app import security
 from app import static_files
 from config import load_config
@@ -32,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # First, so its hooks run first on the way in (host check, request id) and last on the way
     # out (headers the extensions add are final by then).
     security.init_app(app)
+    request_checks.init_app(app)
     static_files.init_app(app)
     error_reporting.init_app(app)
     register_extensions(app)
@@ -99,6 +101,7 @@ def register_hooks(app: Flask) -> None:
     from app.models import Role
 
     errors.init_app(app)
+    request_checks.init_after_extensions(app)
     app.jinja_env.globals["Role"] = Role
     # Also for macros imported without the page's context (the form's tabs).
     app.jinja_env.globals["current_user"] = current_user

@@ -25,9 +25,10 @@ log = logging.getLogger("formyard.request")
 # No inline script or style anywhere: behaviour lives in static/js, looks in static/css.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 # Blueprints whose pages strangers see; everything else is an admin page.
 PUBLIC_BLUEPRINTS = {"health", "public"}
 
@@ -99,7 +100,7 @@ def set_security_headers(response: Response) -> Response:
     if request.path.startswith("/api/"):
         headers["Cache-Control"] = "no-store"
     if current_app.config.get("HSTS_ENABLED"):
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     if "request_id" in g:
         headers["X-Request-ID"] = g.request_id
     # The rate limiter adds Retry-After to every answer; outside 429 and 503 it would ask

@@ -17,6 +17,8 @@ from typing import Any
 from flask import Flask
 from whitenoise import WhiteNoise
 
+from app.security import STRICT_TRANSPORT_SECURITY
+
 # For names without a hash: long enough to spare a page's repeat requests, short enough that a
 # deploy reaches everyone within minutes.
 PLAIN_NAME_MAX_AGE = 600
@@ -26,7 +28,7 @@ HASH_LENGTH = 12
 class HashedStaticFiles(WhiteNoise):
     """WhiteNoise that also answers every file at its hashed name, marked immutable."""
 
-    def __init__(self, application: Any, root: str, prefix: str) -> None:
+    def __init__(self, application: Any, root: str, prefix: str, *, hsts: bool) -> None:
         self.prefix = "/" + prefix.strip("/") + "/"
         self.hashed_names: dict[str, str] = {}
         self.hashed_urls: set[str] = set()
@@ -35,7 +37,7 @@ class HashedStaticFiles(WhiteNoise):
             root=root,
             prefix=prefix,
             max_age=PLAIN_NAME_MAX_AGE,
-            add_headers_function=add_security_headers,
+            add_headers_function=add_hsts_and_security_headers if hsts else add_security_headers,
         )
 
     def add_file_to_dictionary(self, url: str, path: str, stat_cache: Any = None) -> None:
@@ -58,7 +60,8 @@ def init_app(app: Flask) -> None:
     it so edits show at once (WhiteNoise reads the folder once, at start)."""
     if app.config["APP_ENV"] == "development" or not app.static_folder:
         return
-    files = HashedStaticFiles(app.wsgi_app, root=app.static_folder, prefix="static/")
+    hsts = bool(app.config.get("HSTS_ENABLED"))
+    files = HashedStaticFiles(app.wsgi_app, root=app.static_folder, prefix="static/", hsts=hsts)
     app.wsgi_app = files  # type: ignore[method-assign]
     # Tests keep the plain names, which they look up on disk.
     if app.config["APP_ENV"] == "production":
@@ -72,6 +75,12 @@ def init_app(app: Flask) -> None:
 def add_security_headers(headers: Any, path: str, url: str) -> None:
     # These answers never reach Flask's after_request hooks.
     headers["X-Content-Type-Options"] = "nosniff"
+
+
+def add_hsts_and_security_headers(headers: Any, path: str, url: str) -> None:
+    # A browser whose first request is for a file learns HTTPS-only from it too.
+    add_security_headers(headers, path, url)
+    headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
 
 
 @functools.cache

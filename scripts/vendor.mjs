@@ -1,5 +1,7 @@
 // Copies the built files of our npm packages into app/static/vendor/ (committed), and the
-// files only tests use (axe-core, @formspree/core) into tests/browser/vendor/, so they are never served.
+// files only tests use (axe-core, @formspree/core) into tests/browser/vendor/, so they are never served;
+// standardwebhooks and its two dependencies go to tests/webhooks/node_modules/ as npm lays
+// them out, so the README's receiver code imports "standardwebhooks" there unchanged.
 // Run `npm ci && npm run vendor` after changing package.json.
 import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -7,6 +9,7 @@ import { dirname, join } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 const vendor = join(root, "app/static/vendor");
 const testVendor = join(root, "tests/browser/vendor");
+const webhookVendor = join(root, "tests/webhooks/node_modules");
 
 const files = {
   "chart.js/dist/chart.umd.min.js": "chart.js/chart.umd.min.js",
@@ -29,6 +32,21 @@ const testFiles = {
   "@formspree/core/LICENSE": "formspree-core.LICENSE",
 };
 
+// Test-only: what verifies Formyard's webhooks the way a JavaScript receiver does.
+const webhookFiles = Object.fromEntries(
+  [
+    "standardwebhooks/package.json",
+    "standardwebhooks/dist/index.js",
+    "standardwebhooks/dist/timing_safe_equal.js",
+    "@stablelib/base64/package.json",
+    "@stablelib/base64/lib/base64.js",
+    "@stablelib/base64/LICENSE",
+    "fast-sha256/package.json",
+    "fast-sha256/sha256.js",
+    "fast-sha256/LICENSE",
+  ].map((path) => [path, path]),
+);
+
 function copyAll(map, folder) {
   rmSync(folder, { recursive: true, force: true });
   for (const [from, to] of Object.entries(map)) {
@@ -41,3 +59,4 @@ function copyAll(map, folder) {
 
 copyAll(files, vendor);
 copyAll(testFiles, testVendor);
+copyAll(webhookFiles, webhookVendor);

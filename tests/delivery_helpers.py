@@ -194,12 +194,12 @@ class Receiver:
             self.replies.append(Reply(reply) if isinstance(reply, int) else reply)
 
     def delivery_ids(self) -> list[str]:
-        return [request.headers["X-Formyard-Delivery"] for request in self.requests]
+        return [request.headers["webhook-id"] for request in self.requests]
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> Reply:
         length = int(handler.headers.get("Content-Length", "0"))
         body = handler.rfile.read(length)
-        delivery_id = handler.headers.get("X-Formyard-Delivery", "")
+        delivery_id = handler.headers.get("webhook-id", "")
         with self.lock:
             self.requests.append(
                 ReceivedRequest(handler.path, dict(handler.headers), body, time.monotonic())

@@ -12,12 +12,15 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from app.models import Role
 from app.models.delivery import DeliveryKind
 from app.models.delivery import DeliveryTrigger
 from app.models.types import utcnow
 from app.ops.deploy_checks import check_settings
 from app.services.delivery import outbox
 from config import normalize_database_url
+from tests.auth_helpers import OWNER_EMAIL
+from tests.auth_helpers import make_user
 from tests.database_helpers import require_service
 
 STRONG_KEY = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -29,6 +32,8 @@ GOOD_SETTINGS = {
     "TRUSTED_HOSTS": ["forms.example.org"],
     "TRUSTED_PROXY_COUNT": 1,
     "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_NAME": "__Host-formyard_session",
+    "REMEMBER_COOKIE_NAME": "__Host-formyard_remember",
     "MAIL_SERVER": "smtp.example.org",
     "WEBHOOK_ALLOW_PRIVATE": False,
 }
@@ -98,6 +103,9 @@ def test_errors_are_listed_before_warnings(tmp_path):
         ("TRUSTED_HOSTS", ["other.example.org"], "trusted-hosts"),
         ("SECRET_KEY", "a" * 64, "secret-key"),
         ("SESSION_COOKIE_SECURE", False, "cookies-insecure"),
+        ("SESSION_COOKIE_NAME", "formyard_session", "cookie-prefix"),
+        ("REMEMBER_COOKIE_NAME", "formyard_remember", "cookie-prefix"),
+        ("SESSION_COOKIE_DOMAIN", "example.org", "cookie-prefix"),
         ("MAIL_SERVER", "", "mail-missing"),
     ],
 )
@@ -155,11 +163,13 @@ def good_app(database_url):
     with app.app_context():
         db.session.execute(text("DROP TABLE alembic_version"))
         db.session.execute(text("DELETE FROM deliveries"))
+        db.session.execute(text("DELETE FROM users"))
         db.session.commit()
         db.engine.dispose()
 
 
 def test_a_good_production_configuration_passes(good_app, monkeypatch):
+    make_user(good_app, OWNER_EMAIL, Role.OWNER)
     monkeypatch.setenv("DYNO", "web.1")
     monkeypatch.delenv("DEBUG", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
@@ -168,7 +178,23 @@ def test_a_good_production_configuration_passes(good_app, monkeypatch):
     assert result.exit_code == 0
 
 
+def test_a_fresh_install_waits_for_the_setup_code(good_app):
+    result = good_app.test_cli_runner().invoke(args=["check-deploy"])
+    assert finding_ids(result.output) == {"setup-pending"}
+    assert "No owner yet: /setup waits for the setup code" in result.output
+    assert "WARNING setup-pending" in result.output
+
+
+def test_a_setup_page_without_a_code_is_an_error(good_app):
+    good_app.config["SETUP_CODE_REQUIRED"] = False
+    result = good_app.test_cli_runner().invoke(args=["check-deploy"])
+    assert result.exit_code == 1
+    assert finding_ids(result.output) == {"setup-open"}
+    assert "the first visitor can claim it" in result.output
+
+
 def test_deliveries_nobody_sends_point_at_a_missing_worker(good_app):
+    make_user(good_app, OWNER_EMAIL, Role.OWNER)
     with good_app.app_context():
         outbox.queue(
             DeliveryKind.WEBHOOK,

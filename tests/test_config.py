@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,10 @@ import pytest
 import config
 from app import create_app
 from config import ConfigurationError
+from tests.delivery_helpers import free_port
+from tests.process_helpers import VENV_BIN
+from tests.process_helpers import loopback_gunicorn
+from tests.process_helpers import program_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -33,8 +38,9 @@ def test_production_is_the_default_when_app_env_is_unset(clean_env):
 @pytest.mark.parametrize(
     ("secret_key", "debug", "message"),
     [
-        (None, None, "SECRET_KEY is not set"),
-        ("changeme", None, "SECRET_KEY is not set"),
+        (None, None, "SECRET_KEY is missing"),
+        ("  ", None, "SECRET_KEY is missing"),
+        ("changeme", None, "SECRET_KEY is too weak"),
         ("short-but-random-7f3a", None, "SECRET_KEY is too weak"),
         ("a" * 64, None, "SECRET_KEY is too weak"),
         (STRONG_KEY, "1", "DEBUG must be off"),
@@ -60,9 +66,52 @@ def test_gunicorn_entry_point_explains_in_one_line_and_exits(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "Formyard cannot start: SECRET_KEY is not set; generate one with "
+        "Formyard cannot start: SECRET_KEY is missing; generate one with "
         "`python -c 'import secrets; print(secrets.token_hex(32))'`"
     ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"SECRET_KEY": "changeme"}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "short-but-random-7f3a"}, "SECRET_KEY is too weak"),
+        ({}, "SECRET_KEY is missing"),
+        ({"SECRET_KEY": STRONG_KEY, "DEBUG": "1"}, "DEBUG must be off in production"),
+    ],
+)
+def test_gunicorn_refuses_a_bad_setting_once_in_its_master_and_exits(tmp_path, settings, message):
+    """The repository's gunicorn.conf.py, as the Procfile starts it: no worker boots, the
+    line is printed once, and gunicorn exits non-zero at once instead of booting workers that
+    each refuse in turn."""
+    port = free_port()
+    env = {
+        **program_environment(loopback_gunicorn(port)),
+        "APP_ENV": "production",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3",
+        "PORT": str(port),
+        **settings,
+    }
+    if "DEBUG" not in settings:
+        env.pop("DEBUG", None)
+    if "SECRET_KEY" not in settings:
+        env.pop("SECRET_KEY", None)
+    started = time.monotonic()
+    result = subprocess.run(
+        [str(VENV_BIN / "gunicorn"), "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert time.monotonic() - started < 10
+    output = result.stdout + result.stderr
+    refusals = [line for line in output.splitlines() if "Formyard cannot start" in line]
+    assert len(refusals) == 1, output
+    assert message in refusals[0]
+    assert "Booting worker" not in output
 
 
 def test_unknown_app_env_is_refused(clean_env):

@@ -1,5 +1,6 @@
 """Migrations build the schema from empty on each database and carry every model change."""
 
+import base64
 import uuid
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
@@ -79,3 +80,36 @@ def test_readyz_is_ready_at_head_and_not_before(migrated_app):
     behind = client.get("/readyz")
     assert behind.status_code == 503
     assert behind.get_json()["ready"] is False
+
+
+def test_0011_keeps_each_old_webhook_secrets_key_in_the_standard_form(migrated_app):
+    """An endpoint made before 0011 (secret: whsec_ and 43 URL-safe characters, the text
+    itself the key) gets the whsec_<base64> of that text: the same key bytes, so the deprecated
+    signature its receiver checks does not change. A secret in the new form is kept."""
+    from app.services.delivery import webhooks
+    from tests.delivery_helpers import add_webhook
+    from tests.form_helpers import make_form
+
+    migrated_app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    form_id = make_form(migrated_app, publish=False).id
+    old_id, _ = add_webhook(migrated_app, form_id, "http://127.0.0.1:9/old")
+    new_id, new_secret = add_webhook(migrated_app, form_id, "http://127.0.0.1:9/new")
+    old_secret = "whsec_Hj6nCLcPN8g5AOpLA8lB8kegAKlIASfaSe6GvAqB3is"
+    with migrated_app.app_context():
+        db.session.execute(
+            text("UPDATE webhook_endpoints SET secret = :secret WHERE id = :id"),
+            {"secret": old_secret, "id": old_id},
+        )
+        db.session.commit()
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0010")
+        upgrade(directory=str(MIGRATIONS_DIR))
+        secrets = dict(db.session.execute(text("SELECT id, secret FROM webhook_endpoints")).all())
+        db.session.commit()
+    assert secrets[new_id] == new_secret
+    assert secrets[old_id] == "whsec_" + base64.b64encode(old_secret.encode()).decode()
+    assert webhooks.signing_key(secrets[old_id]) == old_secret.encode()
+    with migrated_app.app_context():
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0010")
+        restored = dict(db.session.execute(text("SELECT id, secret FROM webhook_endpoints")).all())
+        db.session.commit()
+    assert restored == {old_id: old_secret, new_id: new_secret}

@@ -1,11 +1,21 @@
 """Webhooks: endpoints made on their pages, signed JSON bodies sent to a real receiver on
 loopback, the Slack and Discord formats, and addresses that must never be called."""
 
+import base64
+import hashlib
+import hmac
+import json
+import os
 import re
+import shutil
+import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+from standardwebhooks import Webhook
+from standardwebhooks import WebhookVerificationError
 
 from app.models import DeliveryStatus
 from app.services.delivery import netcheck
@@ -29,12 +39,13 @@ ANSWERS = {"name": "Ann", "email": "ann@example.com", "message": "Hi <there>", "
 
 
 def readme_verifier():
-    """The receiver-side check exactly as the README shows it."""
+    """The receiver-side check exactly as the README shows it (with the standardwebhooks
+    library)."""
     source = README.read_text()
-    block = re.search(r"```python\n(import hashlib.*?)```", source, re.S).group(1)
+    block = re.search(r"```python\n(from standardwebhooks import.*?)```", source, re.S).group(1)
     namespace: dict = {}
     exec(block, namespace)
-    return namespace["verify_formyard_signature"]
+    return namespace["verify_formyard_delivery"]
 
 
 # --- endpoints on their pages --------------------------------------------------------------------
@@ -316,7 +327,7 @@ def test_a_static_sites_reply_to_address_is_sent_as_an_answer(mail_app, receiver
     assert [field["key"] for field in body["fields"]] == ["message", "_replyto"]
 
 
-def test_headers_carry_the_delivery_id_and_a_signature_the_readme_verifies(mail_app, receiver):
+def test_headers_are_standard_webhooks_that_the_readme_check_verifies(mail_app, receiver):
     form_id = make_form(mail_app, CONTACT_FIELDS).id
     _endpoint_id, secret = add_webhook(mail_app, form_id, receiver.url)
     submit_answers(mail_app, form_id, ANSWERS)
@@ -327,25 +338,76 @@ def test_headers_carry_the_delivery_id_and_a_signature_the_readme_verifies(mail_
     headers = request.headers
     assert headers["Content-Type"] == "application/json"
     assert headers["User-Agent"].startswith("Formyard-Webhooks/")
-    assert headers["X-Formyard-Delivery"] == delivery.public_id
+    assert headers["webhook-id"] == delivery.public_id
+    assert abs(int(headers["webhook-timestamp"]) - time.time()) < 60
+    assert re.fullmatch(r"v1,[A-Za-z0-9+/]{43}=", headers["webhook-signature"])
     assert headers["X-Formyard-Event"] == "submission.created"
 
     verify = readme_verifier()
-    signature = headers["X-Formyard-Signature"]
-    assert verify(secret, request.body, signature)
-    assert not verify(secret, request.body + b" ", signature)
-    assert not verify("whsec_another", request.body, signature)
-    assert not verify(secret, request.body, "t=1,v1=" + "0" * 64)
+    assert verify(secret, request.body, headers)["answers"]["name"] == "Ann"
+    assert verify(secret, request.body + b" ", headers) is None
+    assert verify(webhooks.new_secret(), request.body, headers) is None
 
 
-def test_an_old_signature_is_refused_by_the_readme_check(receiver):
+def test_a_captured_delivery_cannot_be_replayed_under_another_id(mail_app, receiver):
+    """The signature covers the id: the same body, timestamp and signature under a new id (to
+    get past a receiver's "seen this id" check) is refused."""
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
+    _endpoint_id, secret = add_webhook(mail_app, form_id, receiver.url)
+    submit_answers(mail_app, form_id, ANSWERS)
+    run_worker(mail_app)
+    [request] = receiver.requests
+    replayed = {**request.headers, "webhook-id": str(uuid.uuid4())}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(request.body, replayed)
+
+
+def test_an_old_timestamp_is_refused_by_the_library(receiver):
+    secret = webhooks.new_secret()
     body = b'{"event":"test"}'
-    old = int(time.time()) - 3600
-    headers = webhooks.request_headers("whsec_x", "id", "test", body, timestamp=old)
-    verify = readme_verifier()
-    assert not verify("whsec_x", body, headers["X-Formyard-Signature"])
-    fresh = webhooks.request_headers("whsec_x", "id", "test", body)
-    assert verify("whsec_x", body, fresh["X-Formyard-Signature"])
+    old = webhooks.request_headers(secret, "id", "test", body, timestamp=int(time.time()) - 3600)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body, old)
+    fresh = webhooks.request_headers(secret, "id", "test", body)
+    assert readme_verifier()(secret, body, fresh) == {"event": "test"}
+
+
+def test_secrets_are_32_random_bytes_in_the_standard_form():
+    secret = webhooks.new_secret()
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
+    assert secret != webhooks.new_secret()
+
+
+def test_the_deprecated_headers_are_still_sent_and_keyed_with_the_same_bytes(mail_app, receiver):
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
+    _endpoint_id, secret = add_webhook(mail_app, form_id, receiver.url)
+    submit_answers(mail_app, form_id, ANSWERS)
+    run_worker(mail_app)
+    [request] = receiver.requests
+    headers = request.headers
+    assert headers["X-Formyard-Delivery"] == headers["webhook-id"]
+    timestamp, signature = re.fullmatch(
+        r"t=(\d+),v1=([0-9a-f]{64})", headers["X-Formyard-Signature"]
+    ).groups()
+    assert timestamp == headers["webhook-timestamp"]
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{timestamp}.".encode() + request.body
+    assert hmac.new(key, signed, hashlib.sha256).hexdigest() == signature
+
+
+def test_an_old_secret_in_the_readmes_new_form_verifies_and_keeps_its_old_signature():
+    """What migration 0011 and the README promise an endpoint made before: its old secret's
+    text stays the key, so its old X-Formyard-Signature check passes unchanged, and the
+    README's conversion gives a secret the library takes."""
+    old_secret = "whsec_" + "Hj6nCLcPN8g5AOpLA8lB8kegAKlIASfaSe6GvAqB3is"
+    stored = "whsec_" + base64.b64encode(old_secret.encode()).decode()  # as README says
+    body = b'{"event":"test"}'
+    headers = webhooks.request_headers(stored, "id-1", "test", body)
+    timestamp = headers["webhook-timestamp"]
+    old_check = hmac.new(old_secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    assert headers["X-Formyard-Signature"] == f"t={timestamp},v1={old_check.hexdigest()}"
+    assert Webhook(stored).verify(body, headers) == {"event": "test"}
 
 
 def test_endpoint_forms_send_every_posted_field(mail_app, receiver, client):
@@ -414,13 +476,13 @@ def test_send_test_event_then_read_the_log(mail_app, client, auth, owner, receiv
     [request] = receiver.requests
     assert request.headers["X-Formyard-Event"] == "test"
     assert request.json()["event"] == "test"
-    assert readme_verifier()(secret, request.body, request.headers["X-Formyard-Signature"])
+    assert readme_verifier()(secret, request.body, request.headers)["event"] == "test"
 
     page = client.get(path).get_data(as_text=True)
     assert "<strong>200</strong>" in page
     assert "{&#34;received&#34;: true}" in page
     assert re.search(r"<td>\d+ ms</td>", page)
-    assert request.headers["X-Formyard-Delivery"] in page
+    assert request.headers["webhook-id"] in page
 
 
 def test_redeliver_sends_the_same_body_with_a_new_id(mail_app, auth, owner, receiver):
@@ -438,7 +500,40 @@ def test_redeliver_sends_the_same_body_with_a_new_id(mail_app, auth, owner, rece
 
     first, second = receiver.requests
     assert first.body == second.body
-    assert first.headers["X-Formyard-Delivery"] != second.headers["X-Formyard-Delivery"]
+    assert first.headers["webhook-id"] != second.headers["webhook-id"]
     copy = all_deliveries(mail_app)[1]
     assert (copy.trigger.value, copy.max_attempts, copy.status) == ("redelivery", 1, "delivered")
     assert auth.post(f"{path}/deliveries/999/redeliver").status_code == 404
+
+
+def test_the_readmes_javascript_receiver_verifies_a_delivery(mail_app, receiver, tmp_path):
+    """README's JavaScript, run by Node with the vendored standardwebhooks npm package."""
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("node is not installed but REQUIRE_SERVICES=1")
+        pytest.skip("node is not installed")
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
+    _endpoint_id, secret = add_webhook(mail_app, form_id, receiver.url)
+    submit_answers(mail_app, form_id, ANSWERS)
+    run_worker(mail_app)
+    [request] = receiver.requests
+    delivery = {
+        "secret": secret,
+        "other_secret": webhooks.new_secret(),
+        "body": request.body.decode(),
+        "headers": request.headers,
+        "answers": request.json()["answers"],
+    }
+    (tmp_path / "delivery.json").write_text(json.dumps(delivery))
+    result = subprocess.run(
+        [node, "--test", "--test-reporter=spec", "tests/webhooks/readme_receiver.test.mjs"],
+        cwd=README.parent,
+        env={**os.environ, "FORMYARD_DELIVERY": str(tmp_path / "delivery.json")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "pass 2" in output, output

@@ -11,6 +11,8 @@ from flask_smorest import Api
 from flask_smorest import Blueprint
 
 from app.api.schemas import ErrorSchema
+from app.request_checks import BigIdConverter
+from app.request_checks import IdConverter
 
 TITLE = "Formyard API"
 VERSION = "1"
@@ -79,7 +81,7 @@ def _add_headers(response: dict[str, Any]) -> None:
 
 
 def create_api(app) -> FormyardApi:
-    return FormyardApi(
+    api = FormyardApi(
         app,
         spec_kwargs={
             "title": TITLE,
@@ -105,6 +107,14 @@ def create_api(app) -> FormyardApi:
             ],
         },
     )
+    for converter in (IdConverter, BigIdConverter):
+        api.register_converter(converter, id_parameter_schema)
+    return api
+
+
+def id_parameter_schema(converter: IdConverter) -> dict[str, Any]:
+    """How an id in a path is documented: the range its converter lets through."""
+    return {"type": "integer", "minimum": 1, "maximum": converter.maximum}
 
 
 def errors(blueprint: Blueprint, *statuses: int) -> Callable:

@@ -1,7 +1,7 @@
 """Checks every API request gets before its view parses it: a JSON body of sane size, depth,
-numbers and text, and an address without NUL characters. PostgreSQL refuses NUL in text, and
-neither database can store a lone UTF-16 surrogate (JSON's ``"\\ud800"``), so both answer 400
-here (or 413) and the views and services never meet them."""
+numbers and text. PostgreSQL refuses NUL in text, and neither database can store a lone UTF-16
+surrogate (JSON's ``"\\ud800"``), so both answer 400 here (or 413) and the views and services
+never meet them. NUL in the address is refused for the whole site (app/request_checks.py)."""
 
 from __future__ import annotations
 
@@ -25,17 +25,8 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def check_request() -> None:
     """A before_request hook, after the token is checked."""
     request.max_content_length = current_app.config["API_MAX_CONTENT_LENGTH"]
-    if any(NUL in text for text in _texts_in_url()):
-        raise ApiError(400, "The address may not contain NUL characters.")
     if request.method in BODY_METHODS:
         check_json_body()
-
-
-def _texts_in_url() -> list[str]:
-    texts = [str(value) for value in (request.view_args or {}).values()]
-    for key, values in request.args.lists():
-        texts += [key, *values]
-    return texts
 
 
 def check_json_body() -> None:

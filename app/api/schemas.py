@@ -367,7 +367,10 @@ class WebhookSchema(Schema):
 class WebhookCreatedSchema(WebhookSchema):
     secret = fields.String(
         required=True,
-        metadata={"description": "Signs every request; shown in this answer only."},
+        metadata={
+            "description": "Signs every request as Standard Webhooks do (whsec_ and base64); "
+            "shown in this answer only."
+        },
     )
 
 
@@ -395,7 +398,7 @@ class AttemptSchema(Schema):
 class DeliverySchema(Schema):
     id = fields.Integer(required=True)
     delivery_id = fields.String(
-        required=True, metadata={"description": "The X-Formyard-Delivery header's value."}
+        required=True, metadata={"description": "The webhook-id header's value."}
     )
     kind = fields.String(required=True, validate=validate.OneOf(_values(DeliveryKind)))
     event = fields.String(required=True)

@@ -41,8 +41,9 @@ def list_webhooks(form_id: int):
 def create_webhook(values: dict, form_id: int):
     """Add a webhook
 
-    Each new submission is POSTed to `url`, signed with the secret in this answer, which is
-    never shown again. Addresses inside private networks are refused.
+    Each new submission is POSTed to `url`, signed as Standard Webhooks are (`webhook-id`,
+    `webhook-timestamp`, `webhook-signature`) with the secret in this answer, which is never
+    shown again. Addresses inside private networks are refused.
     """
     user = api_user()
     form = forms.get_form_for(user, form_id, "edit")

@@ -19,6 +19,12 @@ class LoginForm(FlaskForm):
 
 
 class SetupForm(FlaskForm):
+    setup_code = StringField(
+        "Setup code",
+        description="Printed in the server's log when Formyard starts, as ABCD-EFGH-JKLM.",
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     display_name = StringField("Your name", validators=[DataRequired(), Length(max=100)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField(

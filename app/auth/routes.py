@@ -22,6 +22,7 @@ from app.security import safe_next_path
 from app.services.accounts import account_links
 from app.services.accounts import users
 from app.services.accounts.account_links import LinkInvalid
+from app.services.accounts.setup_code import check_setup_code
 from app.views import add_domain_error
 from app.views import render_form_page
 
@@ -62,8 +63,13 @@ def setup():
     if users.any_user_exists():
         abort(404)
     form = SetupForm()
+    code_required = current_app.config["SETUP_CODE_REQUIRED"]
+    if not code_required:
+        del form.setup_code
     if form.validate_on_submit():
         try:
+            if code_required:
+                check_setup_code(current_app.secret_key, form.setup_code.data)
             owner = users.create_owner(form.email.data, form.display_name.data, form.password.data)
         except DomainError as error:
             add_domain_error(form, error)

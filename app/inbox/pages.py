@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.models import Form
 from app.models import Submission
+from app.request_checks import parse_id
 from app.services import inbox
 from app.services.forms import Action
 from app.services.forms import get_form_for
@@ -112,5 +113,5 @@ def bulk_batches(form: Form, chosen: InboxFilter) -> Iterable[list[int]] | None:
     """The ids a bulk action applies to: every match of the filter, or the ticked rows."""
     if request.form.get("scope") == "matching":
         return inbox.matching_ids(form, chosen, inbox.zone_of(current_user))
-    ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    ids = [number for number in map(parse_id, request.form.getlist("ids")) if number]
     return [ids[:MAX_SELECTED]] if ids else None

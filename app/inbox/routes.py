@@ -41,7 +41,9 @@ from app.views import file_download
 
 @bp.context_processor
 def inbox_helpers() -> dict:
-    return {"local_time": local_time, "can_edit": current_user.can(Role.EDITOR)}
+    # Error pages render here too, before the sign-in check has turned a stranger away.
+    can_edit = current_user.is_authenticated and current_user.can(Role.EDITOR)
+    return {"local_time": local_time, "can_edit": can_edit}
 
 
 @bp.get("/inbox")
@@ -87,7 +89,7 @@ def list_submissions(form_id: int):
     )
 
 
-@bp.get("/forms/<int:form_id>/submissions/<int:submission_id>")
+@bp.get("/forms/<int:form_id>/submissions/<bigid:submission_id>")
 def show_submission(form_id: int, submission_id: int):
     form, submission = load_submission(form_id, submission_id, "read")
     chosen = current_filter(inbox.columns_for(form))
@@ -107,7 +109,7 @@ def show_submission(form_id: int, submission_id: int):
     )
 
 
-@bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/<action>")
+@bp.post("/forms/<int:form_id>/submissions/<bigid:submission_id>/<action>")
 def change_submission(form_id: int, submission_id: int, action: str):
     form, submission = load_submission(form_id, submission_id, "edit")
     changes = {

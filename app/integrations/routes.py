@@ -12,6 +12,7 @@ from app.integrations.forms import NotificationForm
 from app.integrations.forms import WebhookForm
 from app.models import Form
 from app.models import WebhookEndpoint
+from app.request_checks import parse_id
 from app.services import forms
 from app.services.delivery import notifications
 from app.services.delivery import webhooks
@@ -111,7 +112,7 @@ def show_webhook(form_id: int, endpoint_id: int):
         else:
             flash("Webhook saved.", "success")
             return redirect(_webhook_url(endpoint), 303)
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=parse_id)
     deliveries, attempts, older = webhooks.delivery_log(endpoint, before)
     return render_form_page(
         "integrations/webhook.html",
@@ -137,7 +138,7 @@ def send_test_event(form_id: int, endpoint_id: int):
     return redirect(_webhook_url(endpoint), 303)
 
 
-@bp.post("/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver")
+@bp.post("/webhooks/<int:endpoint_id>/deliveries/<bigid:delivery_id>/redeliver")
 def redeliver(form_id: int, endpoint_id: int, delivery_id: int):
     endpoint = webhooks.get_endpoint(_form(form_id), endpoint_id)
     copy = webhooks.redeliver(endpoint, delivery_id)

@@ -24,6 +24,8 @@ from app.models import Delivery
 from app.models.delivery import DeliveryStatus
 from app.models.types import utcnow
 from app.ops import health
+from app.services.accounts.users import any_user_exists
+from config import HOST_COOKIE_PREFIX
 from config import MIN_SECRET_KEY_LENGTH
 from config import WEAK_SECRET_KEYS
 
@@ -61,6 +63,7 @@ def check_settings(config: Mapping[str, Any], environ: Mapping[str, str]) -> lis
         _base_url,
         _trusted_hosts,
         _cookies,
+        _cookie_names,
         _mail,
         _webhooks,
     )
@@ -176,6 +179,28 @@ def _cookies(config: Mapping[str, Any]) -> Finding | None:
     )
 
 
+def _cookie_names(config: Mapping[str, Any]) -> Finding | None:
+    if not config.get("SESSION_COOKIE_SECURE"):
+        return None  # _cookies says so; a __Host- cookie must be Secure
+    loose = [
+        kind
+        for kind in ("SESSION", "REMEMBER")
+        if not str(config.get(f"{kind}_COOKIE_NAME", "")).startswith(HOST_COOKIE_PREFIX)
+        or config.get(f"{kind}_COOKIE_DOMAIN")
+        or config.get(f"{kind}_COOKIE_PATH", "/") not in {"/", None}
+    ]
+    if not loose:
+        return None
+    return Finding(
+        "cookie-prefix",
+        WARNING,
+        f"The {' and '.join(kind.lower() for kind in loose)} cookie has no {HOST_COOKIE_PREFIX} "
+        "prefix (or sets a Domain or Path): another subdomain could set one that shadows it.",
+        "Unset APP_ENV (production names them __Host-formyard_session and "
+        "__Host-formyard_remember) and any *_COOKIE_NAME, *_COOKIE_DOMAIN or *_COOKIE_PATH.",
+    )
+
+
 def _mail(config: Mapping[str, Any]) -> Finding | None:
     if config.get("MAIL_SERVER"):
         return None
@@ -234,7 +259,7 @@ def check_services(config: Mapping[str, Any]) -> list[Finding]:
             )
         )
     else:
-        findings += filter(None, [_outbox_backlog()])
+        findings += filter(None, [_outbox_backlog(), _setup(config)])
     findings += filter(None, [_redis_reachable(config)])
     return findings
 
@@ -262,6 +287,27 @@ def _outbox_backlog() -> Finding | None:
         f"{waiting} deliveries have waited over {BACKLOG_AGE.seconds // 60} minutes: "
         "no worker seems to be running.",
         "Run `flask worker` (the Procfile's worker process) or `flask worker --once` every minute.",
+    )
+
+
+def _setup(config: Mapping[str, Any]) -> Finding | None:
+    exists = any_user_exists()
+    db.session.rollback()
+    if exists:
+        return None
+    if not config.get("SETUP_CODE_REQUIRED"):
+        return Finding(
+            "setup-open",
+            ERROR,
+            "No owner yet, and /setup asks for no setup code: the first visitor can claim it.",
+            "Run `flask users create --role owner --email ...` now, or unset APP_ENV so /setup "
+            "asks for the code printed in the log.",
+        )
+    return Finding(
+        "setup-pending",
+        WARNING,
+        "No owner yet: /setup waits for the setup code gunicorn printed in the log at start.",
+        "Open BASE_URL/setup with that code, or run `flask users create --role owner --email ...`.",
     )
 
 

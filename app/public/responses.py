@@ -24,6 +24,7 @@ from app.exceptions import Throttled
 from app.fields.upload import format_size
 from app.models import Form
 from app.public.pages import render_form_page
+from app.request_checks import NUL
 from app.security import CONTENT_SECURITY_POLICY
 from app.services import forms as form_service
 from app.services.submissions import Accepted
@@ -201,7 +202,9 @@ def http_error(exception: HTTPException) -> Response:
         limit = format_size(current_app.config["MAX_CONTENT_LENGTH"])
         message = f"What you sent is too large. The limit is {limit} in all, files included."
     else:
-        message = FRIENDLY_MESSAGES.get(status, exception.name)
+        own = exception.description
+        own = own if own != type(exception).description else None
+        message = own or FRIENDLY_MESSAGES.get(status, exception.name)
     code = ERROR_CODES.get(status, exception.name.upper().replace(" ", "_"))
     response = error(status, code, message)
     if status == 429:
@@ -225,7 +228,8 @@ def _drain_request_body() -> None:
 
 def _form_of_request() -> Form | None:
     slug = (request.view_args or {}).get("slug")
-    return form_service.get_form_by_slug(slug) if slug else None
+    # A slug refused as malformed is not looked up while its refusal is answered.
+    return form_service.get_form_by_slug(slug) if slug and NUL not in slug else None
 
 
 def throttled(form: Form, exception: Throttled) -> Response:

@@ -1,8 +1,18 @@
 """Webhook endpoints: adding and changing them, queueing their calls, signing and sending them,
-and disabling an endpoint that keeps failing."""
+and disabling an endpoint that keeps failing.
+
+Requests are signed as Standard Webhooks (standardwebhooks.com) sign them: ``webhook-id``,
+``webhook-timestamp`` and ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``,
+keyed with the bytes a ``whsec_<base64>`` secret encodes, so the maintained ``standardwebhooks``
+libraries verify them. The ``X-Formyard-*`` headers of earlier releases are sent too, for one
+more release (deprecated); their signature is keyed with the same bytes. Migration 0011 turned
+each secret made before (``whsec_`` and random text, whose text was the key) into the
+``whsec_<base64>`` of that text, so old receivers' signatures did not change.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -48,9 +58,15 @@ from app.services.submissions.answer_sheet import AnsweredField
 
 log = logging.getLogger("formyard.webhooks")
 
-DELIVERY_HEADER = "X-Formyard-Delivery"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
+SECRET_BYTES = 32
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 EVENT_HEADER = "X-Formyard-Event"
-SIGNATURE_HEADER = "X-Formyard-Signature"
+# Deprecated: sent until the release after the one that added the Standard Webhooks headers.
+LEGACY_DELIVERY_HEADER = "X-Formyard-Delivery"
+LEGACY_SIGNATURE_HEADER = "X-Formyard-Signature"
 USER_AGENT = "Formyard-Webhooks/1.0"
 MAX_ENDPOINTS_PER_FORM = 20
 LOG_PAGE_SIZE = 25
@@ -60,7 +76,13 @@ LOG_PAGE_SIZE = 25
 
 
 def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """A Standard Webhooks secret: ``whsec_`` and the base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def signing_key(secret: str) -> bytes:
+    """The bytes a ``whsec_<base64>`` secret encodes: the HMAC key."""
+    return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
 
 
 def list_endpoints(form: Form) -> list[WebhookEndpoint]:
@@ -237,10 +259,19 @@ def delivery_log(
 # --- sending -----------------------------------------------------------------------------------
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """HMAC-SHA256 of ``"{timestamp}." + body`` with the endpoint's secret, in hex."""
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` value: ``v1,`` and the base64 HMAC-SHA256 of
+    ``"{id}.{timestamp}." + body`` keyed with the secret's bytes."""
+    message = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(signing_key(secret), message, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def legacy_sign(secret: str, timestamp: int, body: bytes) -> str:
+    """Deprecated ``X-Formyard-Signature``'s ``v1``: hex HMAC-SHA256 of ``"{timestamp}." + body``
+    keyed with the secret's bytes (the delivery id is not covered)."""
     message = f"{timestamp}.".encode() + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(signing_key(secret), message, hashlib.sha256).hexdigest()
 
 
 def request_headers(
@@ -250,9 +281,12 @@ def request_headers(
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        DELIVERY_HEADER: public_id,
+        ID_HEADER: public_id,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: sign(secret, public_id, timestamp, body),
         EVENT_HEADER: event,
-        SIGNATURE_HEADER: f"t={timestamp},v1={sign(secret, timestamp, body)}",
+        LEGACY_DELIVERY_HEADER: public_id,
+        LEGACY_SIGNATURE_HEADER: f"t={timestamp},v1={legacy_sign(secret, timestamp, body)}",
     }
 
 
