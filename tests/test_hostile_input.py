@@ -127,6 +127,7 @@ def site(app, owner) -> Site:
         "slug": form.slug,
         "key": "name",
         "page_id": "page-1",
+        "position": "0",
         "file_id": "nothing",
         "token": "nothing",
         "filename": "css/app.css",

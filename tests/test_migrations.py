@@ -82,8 +82,8 @@ def test_readyz_is_ready_at_head_and_not_before(migrated_app):
     assert behind.get_json()["ready"] is False
 
 
-def test_0011_keeps_each_old_webhook_secrets_key_in_the_standard_form(migrated_app):
-    """An endpoint made before 0011 (secret: whsec_ and 43 URL-safe characters, the text
+def test_0013_keeps_each_old_webhook_secrets_key_in_the_standard_form(migrated_app):
+    """An endpoint made before 0013 (secret: whsec_ and 43 URL-safe characters, the text
     itself the key) gets the whsec_<base64> of that text: the same key bytes, so the deprecated
     signature its receiver checks does not change. A secret in the new form is kept."""
     from app.services.delivery import webhooks
@@ -101,7 +101,7 @@ def test_0011_keeps_each_old_webhook_secrets_key_in_the_standard_form(migrated_a
             {"secret": old_secret, "id": old_id},
         )
         db.session.commit()
-        downgrade(directory=str(MIGRATIONS_DIR), revision="0010")
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0012")
         upgrade(directory=str(MIGRATIONS_DIR))
         secrets = dict(db.session.execute(text("SELECT id, secret FROM webhook_endpoints")).all())
         db.session.commit()
@@ -109,7 +109,7 @@ def test_0011_keeps_each_old_webhook_secrets_key_in_the_standard_form(migrated_a
     assert secrets[old_id] == "whsec_" + base64.b64encode(old_secret.encode()).decode()
     assert webhooks.signing_key(secrets[old_id]) == old_secret.encode()
     with migrated_app.app_context():
-        downgrade(directory=str(MIGRATIONS_DIR), revision="0010")
+        downgrade(directory=str(MIGRATIONS_DIR), revision="0012")
         restored = dict(db.session.execute(text("SELECT id, secret FROM webhook_endpoints")).all())
         db.session.commit()
     assert restored == {old_id: old_secret, new_id: new_secret}
