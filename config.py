@@ -138,6 +138,9 @@ class BaseConfig:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
+        # Dangerous actions (new API token, role change, export, ...) ask for the password or
+        # a code again when the last proof is older than this.
+        self.FRESH_SIGN_IN_MINUTES = env_int("FRESH_SIGN_IN_MINUTES", 10)
         # Seconds a process may serve a form's settings from memory before reading them again.
         self.PUBLIC_FORM_TTL = env_seconds("PUBLIC_FORM_TTL", 2.0)
         # Submissions one address may send to one form.

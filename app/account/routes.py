@@ -9,7 +9,9 @@ from app.account import bp
 from app.account.forms import ChangePasswordForm
 from app.account.forms import NewTokenForm
 from app.account.forms import ProfileForm
+from app.auth.signing_in import fresh_sign_in_required
 from app.exceptions import DomainError
+from app.services.accounts import recovery_codes
 from app.services.accounts import tokens
 from app.services.accounts import users
 from app.views import add_domain_error
@@ -33,6 +35,7 @@ def profile():
         profile_form=form,
         token_form=NewTokenForm(formdata=None),
         tokens=tokens.list_tokens(user),
+        recovery_codes_left=recovery_codes.count_unused(user),
     )
 
 
@@ -54,6 +57,7 @@ def change_password():
 
 
 @bp.post("/tokens")
+@fresh_sign_in_required(then=lambda: url_for("account.profile", _anchor="tokens"))
 def create_token():
     user = current_user._get_current_object()
     token_form = NewTokenForm()
@@ -70,6 +74,7 @@ def create_token():
         profile_form=ProfileForm(obj=user, formdata=None),
         token_form=token_form,
         tokens=tokens.list_tokens(user),
+        recovery_codes_left=recovery_codes.count_unused(user),
     )
     return page, 422
 

@@ -50,3 +50,35 @@ class NewPasswordForm(FlaskForm):
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
     )
+
+
+# The second step and confirming it is you: one small form per method, so the page can list
+# each method the person has (and a later one, such as a passkey, adds its own form).
+ONE_TIME_CODE = {"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 12}
+
+
+class AuthenticatorCodeForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app",
+        description="Six digits; a new one every 30 seconds.",
+        validators=[DataRequired("Enter the code from your app."), Length(max=12)],
+        render_kw=ONE_TIME_CODE,
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    recovery_code = StringField(
+        "Recovery code",
+        description="One of the codes you saved when you set up two-step verification. "
+        "Each works once.",
+        validators=[DataRequired("Enter a recovery code."), Length(max=40)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -7,7 +7,6 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_login import current_user
-from flask_login import login_user
 from flask_login import logout_user
 
 from app.auth import bp
@@ -15,11 +14,14 @@ from app.auth.forms import ForgotPasswordForm
 from app.auth.forms import LoginForm
 from app.auth.forms import NewPasswordForm
 from app.auth.forms import SetupForm
+from app.auth.signing_in import begin_second_step
+from app.auth.signing_in import start_signed_in_session
 from app.errors import wants_json
 from app.exceptions import DomainError
 from app.exceptions import Throttled
 from app.security import safe_next_path
 from app.services.accounts import account_links
+from app.services.accounts import two_step
 from app.services.accounts import users
 from app.services.accounts.account_links import LinkInvalid
 from app.services.accounts.setup_code import check_setup_code
@@ -75,8 +77,7 @@ def setup():
             add_domain_error(form, error)
         else:
             current_app.extensions["formyard.set_up"] = True
-            session.clear()
-            login_user(owner)
+            start_signed_in_session(owner)
             flash("Welcome to Formyard. Your owner account is ready.", "success")
             return redirect(url_for("dashboard.index"), 303)
     return render_form_page("auth/setup.html", setup_form=form)
@@ -100,8 +101,11 @@ def login():
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            session.clear()  # a fresh session cookie for the signed-in user
-            login_user(user, remember=form.remember.data)
+            if two_step.uses_two_step(user):
+                # Remember-me waits for the second step, like everything else.
+                begin_second_step(user, remember=form.remember.data, next_path=next_path)
+                return redirect(url_for("auth.second_step"), 303)
+            start_signed_in_session(user, remember=form.remember.data)
             return redirect(next_path or url_for("dashboard.index"), 303)
     return render_form_page("auth/login.html", login_form=form)
 
@@ -167,7 +171,7 @@ def _choose_password(token: str, *, invitation: bool):
 def _password_chosen(user, invitation: bool):
     session.clear()
     if invitation:
-        login_user(user)
+        start_signed_in_session(user)
         flash(f"Welcome to Formyard, {user.display_name}.", "success")
         return redirect(url_for("dashboard.index"), 303)
     flash("Your password is set, and every other session was signed out. Sign in.", "success")

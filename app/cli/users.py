@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from app.exceptions import DomainError
 from app.models import Role
+from app.services.accounts import two_step
 from app.services.accounts import users as user_service
 
 PASSWORD_ENV = "FORMYARD_PASSWORD"  # noqa: S105 (a variable name, not a password)
@@ -72,3 +73,19 @@ def set_password(email: str) -> None:
     except DomainError as error:
         raise _fail(error, "password") from None
     click.echo(f"Password changed for {user.email}; their sessions were ended.")
+
+
+@users_cli.command("reset-2fa")
+@click.argument("email")
+def reset_two_step(email: str) -> None:
+    """Turn off a user's two-step verification (app and recovery codes) and end their
+    sessions: for someone who lost their phone and their recovery codes."""
+    user = user_service.find_user_by_email(email)
+    if user is None:
+        raise click.BadParameter(f"no user with email {email!r}", param_hint="EMAIL")
+    had_two_step = two_step.uses_two_step(user)
+    two_step.reset_two_step(user)
+    if had_two_step:
+        click.echo(f"Two-step verification turned off for {user.email}; their sessions were ended.")
+    else:
+        click.echo(f"{user.email} had no two-step verification; their sessions were ended.")

@@ -10,6 +10,7 @@ from flask import stream_with_context
 from flask import url_for
 from flask_login import current_user
 
+from app.auth.signing_in import fresh_sign_in_required
 from app.inbox import bp
 from app.inbox.pages import chosen_columns
 from app.inbox.pages import folder_args
@@ -55,6 +56,7 @@ def list_in_progress(form_id: int):
 
 
 @bp.get("/forms/<int:form_id>/in-progress/export")
+@fresh_sign_in_required()
 def export_in_progress(form_id: int):
     form = load_form(form_id, "read")
     export_format = request.args.get("format", "csv")

@@ -13,6 +13,7 @@ from flask import stream_with_context
 from flask import url_for
 from flask_login import current_user
 
+from app.auth.signing_in import fresh_sign_in_required
 from app.exceptions import DomainError
 from app.inbox import bp
 from app.inbox.pages import ACTION_MESSAGES
@@ -154,6 +155,7 @@ def bulk_change(form_id: int):
 
 
 @bp.get("/forms/<int:form_id>/submissions/export")
+@fresh_sign_in_required()
 def export_submissions(form_id: int):
     form = load_form(form_id, "read")
     export_format = request.args.get("format", "csv")

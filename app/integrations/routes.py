@@ -5,6 +5,7 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
+from app.auth.signing_in import fresh_sign_in_required
 from app.exceptions import DomainError
 from app.integrations import bp
 from app.integrations.forms import EditWebhookForm
@@ -147,6 +148,11 @@ def redeliver(form_id: int, endpoint_id: int, delivery_id: int):
 
 
 @bp.post("/webhooks/<int:endpoint_id>/secret")
+@fresh_sign_in_required(
+    then=lambda form_id, endpoint_id: url_for(
+        "integrations.show_webhook", form_id=form_id, endpoint_id=endpoint_id
+    )
+)
 def rotate_secret(form_id: int, endpoint_id: int):
     form = _form(form_id)
     endpoint = webhooks.get_endpoint(form, endpoint_id)

@@ -23,6 +23,9 @@ from app.models.submission import StoredFile
 from app.models.submission import Submission
 from app.models.token import ApiToken
 from app.models.token import TokenScope
+from app.models.two_step import RecoveryCode
+from app.models.two_step import SiteSetting
+from app.models.two_step import TwoStepPolicy
 from app.models.user import Role
 from app.models.user import User
 
@@ -43,12 +46,15 @@ __all__ = [
     "FormViewCount",
     "IdempotencyClaim",
     "PartialResponse",
+    "RecoveryCode",
     "Role",
+    "SiteSetting",
     "SpamReason",
     "StoredFile",
     "Submission",
     "SummaryRollup",
     "TokenScope",
+    "TwoStepPolicy",
     "User",
     "WebhookEndpoint",
     "WebhookPreset",

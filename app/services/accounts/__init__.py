@@ -1,2 +1,3 @@
-"""Accounts: users and roles, passwords, invitations and resets, API tokens, and throttling of
-sign-ins and posts."""
+"""Accounts: users and roles, passwords, invitations and resets, API tokens, two-step
+verification (authenticator app, recovery codes, the site's policy), and throttling of sign-ins
+and posts."""

@@ -77,21 +77,30 @@ def _strategy_on(strategy: str, storage: Storage) -> RateLimiter:
     return STRATEGIES[strategy](storage)
 
 
-def _keys(email: str, address: str) -> list[str]:
+# What failed: a password ("login"), or a second step's code (counted apart, so a stolen
+# password cannot be used to lock its owner out of the password form, nor the reverse).
+LOGIN = "login"
+SECOND_STEP = "second-step"
+
+
+def _keys(email: str, address: str, kind: str) -> list[str]:
     digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
-    return [f"{prefix}login-failures/account/{digest}", f"{prefix}login-failures/address/{address}"]
+    return [
+        f"{prefix}{kind}-failures/account/{digest}",
+        f"{prefix}{kind}-failures/address/{address}",
+    ]
 
 
 def _limit():
     return parse(current_app.config["LOGIN_FAILURE_LIMIT"])
 
 
-def ensure_login_allowed(email: str, address: str) -> None:
+def ensure_login_allowed(email: str, address: str, kind: str = LOGIN) -> None:
     """Raise Throttled when this account or this address has failed too often lately."""
     limit = _limit()
     try:
-        for key in _keys(email, address):
+        for key in _keys(email, address, kind):
             if not shared_counter().test(limit, key):
                 reset_at, _remaining = shared_counter().get_window_stats(limit, key)
                 retry_after = max(1, int(reset_at - time.time()))
@@ -107,10 +116,10 @@ def ensure_login_allowed(email: str, address: str) -> None:
         log.warning("login throttle storage unavailable; not throttling", exc_info=True)
 
 
-def record_login_failure(email: str, address: str) -> None:
+def record_login_failure(email: str, address: str, kind: str = LOGIN) -> None:
     limit = _limit()
     try:
-        for key in _keys(email, address):
+        for key in _keys(email, address, kind):
             shared_counter().hit(limit, key)
     except Exception:
         log.warning("login throttle storage unavailable; failure not counted", exc_info=True)

@@ -119,6 +119,17 @@ def authenticate(email: str, password: str, address: str) -> User:
     return user
 
 
+def confirm_password(user: User, password: str, address: str) -> None:
+    """A signed-in user proves it is still them before a dangerous action; throttled with the
+    sign-in's own failures, so this page is no way around their limit."""
+    throttle.ensure_login_allowed(user.email, address)
+    if not verify_password(user.password_hash, password):
+        throttle.record_login_failure(user.email, address)
+        raise ValidationFailed(
+            "That password is not right.", field="password", code="wrong_password"
+        )
+
+
 def load_user_from_session_id(session_id: str) -> User | None:
     """Flask-Login's loader: the id carries the user's current session token."""
     user_id, _, token = session_id.partition(":")
