@@ -21,6 +21,9 @@ from app.models.submission import IdempotencyClaim
 from app.models.submission import SpamReason
 from app.models.submission import StoredFile
 from app.models.submission import Submission
+from app.models.tag import SubmissionNote
+from app.models.tag import SubmissionTag
+from app.models.tag import Tag
 from app.models.token import ApiToken
 from app.models.token import TokenScope
 from app.models.user import Role
@@ -47,7 +50,10 @@ __all__ = [
     "SpamReason",
     "StoredFile",
     "Submission",
+    "SubmissionNote",
+    "SubmissionTag",
     "SummaryRollup",
+    "Tag",
     "TokenScope",
     "User",
     "WebhookEndpoint",
