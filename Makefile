@@ -19,9 +19,13 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+HOST := 127.0.0.1
+PORT := 5000
+
 run: $(VENV)/.installed
 	APP_ENV=development $(BIN)/flask db upgrade
-	APP_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Formyard is at http://$(HOST):$(PORT)"
+	APP_ENV=development $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest -n auto

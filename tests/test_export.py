@@ -89,6 +89,8 @@ EXPECTED_HEADER = [
     "Spam reason",
     "Referrer",
     "User agent",
+    "Tags",
+    "Note",
 ]
 
 
@@ -292,6 +294,8 @@ def reference_rows(plan, submissions) -> list[list]:
             submission.spam_reason or "",
             escape_formula(meta.get("referrer", "")),
             escape_formula(meta.get("user_agent", "")),
+            escape_formula(", ".join(tag.name for tag in submission.tags)),
+            escape_formula(submission.note.text if submission.note else ""),
         ]
         rows.append(cells)
     return rows

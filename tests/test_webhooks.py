@@ -17,7 +17,10 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks import WebhookVerificationError
 
+from app.extensions import db
 from app.models import DeliveryStatus
+from app.models import Form
+from app.models import WebhookEndpoint
 from app.services.delivery import netcheck
 from app.services.delivery import webhooks
 from tests.delivery_helpers import CONTACT_FIELDS
@@ -483,6 +486,67 @@ def test_send_test_event_then_read_the_log(mail_app, client, auth, owner, receiv
     assert "{&#34;received&#34;: true}" in page
     assert re.search(r"<td>\d+ ms</td>", page)
     assert request.headers["webhook-id"] in page
+
+
+def queue_test_event(app, form_id: int, endpoint_id: int) -> None:
+    with app.app_context():
+        form = db.session.get(Form, form_id)
+        webhooks.queue_test_event(form, db.session.get(WebhookEndpoint, endpoint_id))
+
+
+SAMPLED_FIELDS = [
+    *CONTACT_FIELDS,
+    {"key": "guests", "type": "number", "label": "Guests", "rules": {"kind": "integer"}},
+    {
+        "key": "topics",
+        "type": "multiple_choice",
+        "label": "Topics",
+        "rules": {"choices": ["a", "b"]},
+    },
+    {"key": "day", "type": "date", "label": "Day"},
+    {"key": "cv", "type": "file", "label": "CV"},
+]
+
+
+def test_a_test_event_carries_a_sample_answer_to_each_question(mail_app, receiver):
+    form_id = make_form(mail_app, SAMPLED_FIELDS).id
+    endpoint_id, _secret = add_webhook(mail_app, form_id, receiver.url)
+    queue_test_event(mail_app, form_id, endpoint_id)
+    run_worker(mail_app)
+    body = receiver.requests[0].json()
+    assert (body["event"], body["test"], body["submission"]["id"]) == ("test", True, None)
+    fields = {field["key"]: field for field in body["fields"]}
+    # Every question but the section heading, with its label and type, as a real submission.
+    assert list(fields) == [
+        "name",
+        "work_email",
+        "email",
+        "message",
+        "size",
+        "guests",
+        "topics",
+        "day",
+        "cv",
+    ]
+    assert fields["name"]["label"] == "Your name" and fields["name"]["type"] == "short_text"
+    assert re.fullmatch(r"\S+@\S+\.\S+", body["answers"]["work_email"])
+    assert body["answers"]["size"] in {"S", "M"}
+    assert isinstance(body["answers"]["guests"], int)
+    assert set(body["answers"]["topics"]) <= {"a", "b"}
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", body["answers"]["day"])
+    assert body["answers"]["cv"]["name"] == "sample.pdf"
+    assert all(field["display"] for field in body["fields"])
+    assert body["answers"] == {key: field["value"] for key, field in fields.items()}
+
+
+def test_a_slack_test_event_lists_the_sample_answers(mail_app, receiver):
+    form_id = make_form(mail_app, CONTACT_FIELDS).id
+    endpoint_id, _secret = add_webhook(mail_app, form_id, receiver.url, preset="slack")
+    queue_test_event(mail_app, form_id, endpoint_id)
+    run_worker(mail_app)
+    text = receiver.requests[0].json()["text"]
+    assert text.startswith("Test event from Formyard for the form Contact us")
+    assert "\n*Your name*: " in text and "\n*Size*: " in text
 
 
 def test_redeliver_sends_the_same_body_with_a_new_id(mail_app, auth, owner, receiver):

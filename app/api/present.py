@@ -10,6 +10,7 @@ from app.models import DeliveryAttempt
 from app.models import Form
 from app.models import FormVersion
 from app.models import Submission
+from app.models import SubmissionNote
 from app.models import WebhookEndpoint
 from app.services import forms
 from app.services.submissions.answer_sheet import answer_sheet
@@ -82,6 +83,19 @@ def submission_detail(
         "spam_reason": submission.spam_reason,
         "trashed_at": submission.deleted_at,
         "meta": submission.meta or {},
+        "tags": [tag.name for tag in submission.tags],
+        "note": note_detail(submission.note),
+    }
+
+
+def note_detail(note: SubmissionNote | None) -> dict[str, Any] | None:
+    if note is None:
+        return None
+    author = note.changed_by
+    return {
+        "text": note.text,
+        "changed_at": note.changed_at,
+        "changed_by": {"id": author.id, "name": author.display_name} if author else None,
     }
 
 

@@ -27,6 +27,9 @@ from app.services.inbox import CHOICE_PREFIX
 from app.services.inbox import FIRST_DAY
 from app.services.inbox import FOLDERS
 from app.services.inbox import LAST_DAY
+from app.services.inbox.tagging import MAX_NOTE_CHARS
+from app.services.inbox.tagging import MAX_TAG_CHARS
+from app.services.inbox.tagging import MAX_TAGS_PER_SUBMISSION
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
@@ -256,6 +259,22 @@ class FormUpdateSchema(Schema):
 # --- submissions -----------------------------------------------------------------------------
 
 
+class NoteAuthorSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class NoteSchema(Schema):
+    text = fields.String(required=True)
+    changed_at = UTCDateTime(required=True)
+    changed_by = fields.Nested(
+        NoteAuthorSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Who last changed it; null once that user is deleted."},
+    )
+
+
 class SubmissionSchema(Schema):
     id = fields.Integer(required=True)
     form_id = fields.Integer(required=True)
@@ -277,6 +296,15 @@ class SubmissionSchema(Schema):
     meta = fields.Dict(
         required=True,
         metadata={"description": "subject, reply_to, cc, next, referrer, user_agent when sent."},
+    )
+    tags = fields.List(
+        fields.String(), required=True, metadata={"description": "The team's tags, A to Z."}
+    )
+    note = fields.Nested(
+        NoteSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The team's private note; null when there is none."},
     )
 
 
@@ -304,6 +332,10 @@ class SubmissionListArgsSchema(Schema):
     )
     read = fields.String(validate=validate.OneOf(["read", "unread"]))
     starred = fields.Boolean(metadata={"description": "Only starred ones."})
+    tag = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)),
+        metadata={"description": "Only those with this tag; repeat it for any of several."},
+    )
     cursor = fields.String(metadata={"description": "`next_cursor` of the page before."})
     limit = fields.Integer(
         load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE)
@@ -345,6 +377,19 @@ class SubmissionUpdateSchema(Schema):
         metadata={"description": "false counts it and sends what a new one sends."}
     )
     trashed = fields.Boolean(metadata={"description": "false restores it from the trash."})
+    tags = fields.List(
+        fields.String(),
+        metadata={
+            "description": f"Replaces its tags: at most {MAX_TAGS_PER_SUBMISSION}, each of at "
+            f"most {MAX_TAG_CHARS} characters, stored trimmed and in lower case."
+        },
+    )
+    note = fields.String(
+        metadata={
+            "description": f"Replaces its note (at most {MAX_NOTE_CHARS} characters); "
+            "an empty text removes it."
+        }
+    )
 
 
 # --- webhooks --------------------------------------------------------------------------------

@@ -56,8 +56,9 @@ def list_submissions(args: dict, form_id: int):
     """List a form's submissions
 
     Newest first, in pages. The inbox's filters apply: `folder`, `q`, `from`, `to`, `read`,
-    `starred`, and for each choice question `f.<key>=<value>`, which keeps submissions whose
-    answer to `<key>` is (or includes) `<value>`; repeat it to accept any of several values.
+    `starred`, `tag` (repeat it for any of several tags), and for each choice question
+    `f.<key>=<value>`, which keeps submissions whose answer to `<key>` is (or includes)
+    `<value>`; repeat it to accept any of several values.
     Pages are found by cursor, so submissions arriving meanwhile never shift or repeat what
     comes next. Any other parameter is refused (400), so a misspelt filter never passes for
     no filter.
@@ -95,6 +96,7 @@ def _filter_args(args: dict) -> MultiDict:
             "starred": "1" if args.get("starred") else "",
         }
     )
+    values.setlist("tag", args.get("tag", []))
     for name, chosen in request.args.lists():
         if name.startswith(inbox.CHOICE_PREFIX):
             values.setlist(name, chosen)
@@ -167,16 +169,19 @@ def get_submission(submission_id: int):
 @bp.route(f"/submissions/<{BIG_ID}:submission_id>", methods=["PATCH"], tags=["Submissions"])
 @bp.arguments(SubmissionUpdateSchema)
 @bp.response(200, SubmissionSchema)
-@errors(bp, 404, 409)
+@errors(bp, 404, 409, 422)
 def update_submission(changes: dict, submission_id: int):
-    """Flag a submission
+    """Flag, tag or annotate a submission
 
-    Mark it read or unread, starred or not, spam or not, or restore it from the trash.
+    Mark it read or unread, starred or not, spam or not, or restore it from the trash;
+    replace its tags or its private note (the note is signed with your name and the time).
     Moving it out of spam counts it and sends its emails and webhooks, as for a new one
-    (409 when the form already has all the responses it may take).
+    (409 when the form already has all the responses it may take). Tags or a note that do
+    not fit are refused (422) before anything changes. Needs the editor role.
     """
-    form, submission = inbox.find_submission_for(api_user(), submission_id, "edit")
-    triage.change_flags(form, submission, **changes)
+    user = api_user()
+    form, submission = inbox.find_submission_for(user, submission_id, "edit")
+    triage.change_flags(form, submission, **changes, user=user)
     return _detail(form, submission)
 
 

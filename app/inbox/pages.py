@@ -36,6 +36,7 @@ ACTION_MESSAGES = {
     "not_spam": "Moved {count} submission{s} to the inbox.",
     "trash": "Moved {count} submission{s} to the trash.",
     "restore": "Restored {count} submission{s} from the trash.",
+    "tag": "Tagged {count} submission{s}.",
 }
 
 

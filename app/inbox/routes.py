@@ -35,6 +35,7 @@ from app.services import forms
 from app.services import inbox
 from app.services.inbox import progress
 from app.services.inbox import summaries
+from app.services.inbox import tagging
 from app.services.inbox import triage
 from app.services.submissions import storage
 from app.views import file_download
@@ -87,16 +88,21 @@ def list_submissions(form_id: int):
         folder_args=folder_args(),
         in_progress=progress.shows_in_progress(form),
         spam_reasons=SPAM_REASONS,
+        tag_names=tagging.form_tags(form),
     )
 
 
 @bp.get("/forms/<int:form_id>/submissions/<bigid:submission_id>")
 def show_submission(form_id: int, submission_id: int):
     form, submission = load_submission(form_id, submission_id, "read")
-    chosen = current_filter(inbox.columns_for(form))
     triage.open_submission(submission)
+    return _submission_page(form, submission)
+
+
+def _submission_page(form, submission, errors: dict[str, str] | None = None, status: int = 200):
+    chosen = current_filter(inbox.columns_for(form), request.form or None)
     newer, older = inbox.neighbours(form, submission, chosen, inbox.zone_of(current_user))
-    return render_template(
+    page = render_template(
         "inbox/submission.html",
         form=form,
         submission=submission,
@@ -105,9 +111,49 @@ def show_submission(form_id: int, submission_id: int):
         chosen=chosen,
         newer=newer,
         older=older,
-        view_args=view_args(chosen),
+        view_args=view_args(chosen, request.form or None),
         spam_reasons=SPAM_REASONS,
+        tag_suggestions=tagging.form_tags(form),
+        errors=errors or {},
+        typed=request.form,
+        limits=tagging,
     )
+    return page, status
+
+
+@bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/tags")
+def tag_submission(form_id: int, submission_id: int):
+    form, submission = load_submission(form_id, submission_id, "edit")
+    try:
+        tag = tagging.add_tag(form, submission, request.form.get("new_tag", ""))
+    except DomainError as error:
+        return _submission_page(form, submission, {"tag": error.message}, 422)
+    flash(f"Tagged “{tag}”.", "success")
+    return redirect(_here(form, submission))
+
+
+@bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/tags/remove")
+def untag_submission(form_id: int, submission_id: int):
+    form, submission = load_submission(form_id, submission_id, "edit")
+    tagging.remove_tag(submission, request.form.get("remove_tag", ""))
+    flash("Removed the tag.", "success")
+    return redirect(_here(form, submission))
+
+
+@bp.post("/forms/<int:form_id>/submissions/<int:submission_id>/note")
+def write_note(form_id: int, submission_id: int):
+    form, submission = load_submission(form_id, submission_id, "edit")
+    try:
+        tagging.set_note(submission, request.form.get("note", ""), current_user)
+    except DomainError as error:
+        return _submission_page(form, submission, {"note": error.message}, 422)
+    flash("Saved the note." if submission.note else "Removed the note.", "success")
+    return redirect(_here(form, submission))
+
+
+def _here(form, submission) -> str:
+    chosen = current_filter(inbox.columns_for(form), request.form)
+    return submission_url(form, submission.id, chosen)
 
 
 @bp.post("/forms/<int:form_id>/submissions/<bigid:submission_id>/<action>")
@@ -146,7 +192,10 @@ def bulk_change(form_id: int):
         flash("Select some submissions first.", "error")
         return redirect(list_url(form, chosen))
     try:
-        count = triage.apply_bulk(form, action, batches)
+        if action == "tag":
+            count = tagging.tag_many(form, request.form.get("new_tag", ""), batches)
+        else:
+            count = triage.apply_bulk(form, action, batches)
     except DomainError as error:
         flash(error.message, "error")
         return redirect(list_url(form, chosen))

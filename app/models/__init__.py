@@ -21,6 +21,9 @@ from app.models.submission import IdempotencyClaim
 from app.models.submission import SpamReason
 from app.models.submission import StoredFile
 from app.models.submission import Submission
+from app.models.tag import SubmissionNote
+from app.models.tag import SubmissionTag
+from app.models.tag import Tag
 from app.models.token import ApiToken
 from app.models.token import TokenScope
 from app.models.two_step import RecoveryCode
@@ -52,7 +55,10 @@ __all__ = [
     "SpamReason",
     "StoredFile",
     "Submission",
+    "SubmissionNote",
+    "SubmissionTag",
     "SummaryRollup",
+    "Tag",
     "TokenScope",
     "TwoStepPolicy",
     "User",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
 
 from sqlalchemy import ForeignKey
@@ -18,6 +19,7 @@ from sqlalchemy import true
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import deferred
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
@@ -25,6 +27,10 @@ from app.models.types import BigId
 from app.models.types import JSONType
 from app.models.types import UTCDateTime
 from app.models.types import utcnow
+
+if TYPE_CHECKING:
+    from app.models.tag import SubmissionNote
+    from app.models.tag import Tag
 
 
 class SpamReason(enum.StrEnum):
@@ -67,6 +73,13 @@ class Submission(db.Model):
     # trash). A post stores it False and leaves the counting to a batch: the summary page and
     # the worker bring the rollups up to date (app/services/inbox/rollups.py).
     summarized: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The team's private note, if one was written (app/services/inbox/tagging.py).
+    note: Mapped[SubmissionNote | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    tags: Mapped[list[Tag]] = relationship(
+        secondary="submission_tags", order_by="Tag.name", viewonly=True
+    )
 
     @classmethod
     def locked_in_id_order(cls, *conditions: Any) -> ColumnElement[bool]:

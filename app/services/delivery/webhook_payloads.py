@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
 from typing import Any
 
 from app.links import external_url_or_none
@@ -9,9 +11,21 @@ from app.models import Form
 from app.models import FormVersion
 from app.models import Submission
 from app.models import WebhookPreset
+from app.models.types import utcnow
+from app.ops.demo_answers import answerer_for
 from app.services.submissions.answer_sheet import AnsweredField
+from app.services.submissions.answer_sheet import answer_sheet
+from app.services.submissions.versions import specs_for
 
 SUBMISSION_EVENT = "submission.created"
+# A test event's answer to a file question: no file is stored, so its link leads nowhere.
+SAMPLE_FILE = {
+    "file_id": "sample",
+    "name": "sample.pdf",
+    "size": 24_576,
+    "content_type": "application/pdf",
+}
+SAMPLE_FILE_URL = "https://example.com/sample.pdf"
 TEST_EVENT = "test"
 SLACK_TEXT_CHARS = 3500
 DISCORD_FIELDS = 25
@@ -66,21 +80,52 @@ def submission_body(
 
 
 def ping_body(preset: WebhookPreset, form: Form, version: FormVersion | None) -> dict[str, Any]:
-    """The "send test event" body: shaped like the real ones, with no answers."""
+    """The "send test event" body: shaped like a new submission's, with a made-up answer to
+    each question of the published version, and marked as a test (``event`` is "test",
+    ``test`` is true, the submission has no id)."""
     message = f"Test event from Formyard for the form {form.title}: this endpoint works."
+    sheet = sample_sheet(form, version)
     if preset == WebhookPreset.SLACK:
-        return {"text": _slack_escape(message)}
+        return _slack(_slack_escape(message) + " Sample answers:", sheet)
     if preset == WebhookPreset.DISCORD:
-        return {"content": message[:2000], "allowed_mentions": {"parse": []}}
+        return _discord(f"{message} Sample answers:", form, sheet)
     return {
         "event": TEST_EVENT,
+        "test": True,
         "form": form_summary(form),
         "version": version.number if version else None,
         "message": message,
-        "submission": None,
-        "answers": {},
-        "fields": [],
+        "submission": {"id": None, "created_at": utcnow().isoformat(), "path": None},
+        "answers": {field.key: field.value for field in sheet},
+        "fields": [
+            {
+                "key": field.key,
+                "label": field.label,
+                "type": field.type,
+                "value": field.value,
+                "display": field.display,
+            }
+            for field in sheet
+        ],
     }
+
+
+def sample_sheet(form: Form, version: FormVersion | None) -> list[AnsweredField]:
+    """A plausible answer to every question of ``version``, as the answer sheet shows a real
+    submission's (the same made-up answers each time); none for a static-site endpoint."""
+    if version is None:
+        return []
+    rng = random.Random(0)  # noqa: S311 (made-up answers, not secrets)
+    answers: dict[str, Any] = {}
+    for spec in specs_for(version):
+        if spec.type == "file":
+            answers[spec.key] = dict(SAMPLE_FILE)
+            continue
+        answerer = answerer_for(replace(spec, required=True))
+        if answerer is not None:
+            answers[spec.key] = answerer(rng, 0)
+    sample = Submission(form_id=form.id, version_id=version.id, answers=answers, meta={})
+    return answer_sheet(form, version, sample, file_url=lambda _reference: SAMPLE_FILE_URL)
 
 
 def _slack(heading: str, sheet: list[AnsweredField]) -> dict[str, Any]:

@@ -32,8 +32,11 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
+from sqlalchemy import func
+from sqlalchemy import literal_column
 from sqlalchemy import select
 
+from app.database import is_postgresql
 from app.fields import FIELD_TYPES
 from app.fields import ExportContext
 from app.fields import FieldSpec
@@ -43,6 +46,9 @@ from app.fields.exports import MISFIT
 from app.fields.exports import csv_cell_any
 from app.models import Form
 from app.models import Submission
+from app.models import SubmissionNote
+from app.models import SubmissionTag
+from app.models import Tag
 from app.services.exports import xlsx
 from app.services.exports.writing import CSV
 from app.services.exports.writing import XLSX
@@ -71,7 +77,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 BATCH = 2000
 BOM = "\ufeff"
 FIXED_HEADER = ["Submission ID", "Received", "Version"]
-TRAILING_HEADER = ["Starred", "Read", "Spam reason", "Referrer", "User agent"]
+TRAILING_HEADER = ["Starred", "Read", "Spam reason", "Referrer", "User agent", "Tags", "Note"]
 Cells = list[tuple[str, Callable[[Any], Any]]]
 
 
@@ -204,7 +210,38 @@ def _row_columns() -> tuple:
         Submission.is_starred,  # 0 or 1 from SQLite's driver, a bool from PostgreSQL's
         Submission.is_read,
         Submission.spam_reason,
+        tags_text(),
+        note_text(),
     )
+
+
+def tags_text():
+    """A row's tags as one text, "a,b" (a tag holds no comma), read from the
+    (submission_id, tag_id) key; None when it has none."""
+    names = (
+        func.string_agg(Tag.name, literal_column("','"))
+        if is_postgresql()
+        else func.group_concat(Tag.name, ",")
+    )
+    return (
+        select(names)
+        .select_from(SubmissionTag)
+        .join(Tag, Tag.id == SubmissionTag.tag_id)
+        .where(SubmissionTag.submission_id == Submission.id)
+        .scalar_subquery()
+    )
+
+
+def note_text():
+    return (
+        select(SubmissionNote.text)
+        .where(SubmissionNote.submission_id == Submission.id)
+        .scalar_subquery()
+    )
+
+
+def tag_list(text: str | None) -> list[str]:
+    return sorted(text.split(",")) if text else []
 
 
 def rows_in_batches(plan: ExportPlan, chosen: InboxFilter) -> Iterator[list[Any]]:
@@ -220,7 +257,7 @@ def rows_in_batches(plan: ExportPlan, chosen: InboxFilter) -> Iterator[list[Any]
 def encoded_rows(plan: ExportPlan, rows: list[Any], encoding: Encoding) -> list[str]:
     """Each row written as one CSV line or one spreadsheet row, a column at a time (see
     export_writing: per cell, most of the work is done in C)."""
-    ids, received, version_ids, answer_texts, metas, starred, read, reasons = zip(
+    ids, received, version_ids, answer_texts, metas, starred, read, reasons, tags, notes = zip(
         *rows, strict=True
     )
     answers = decode_all(answer_texts)
@@ -243,7 +280,7 @@ def encoded_rows(plan: ExportPlan, rows: list[Any], encoding: Encoding) -> list[
                     for version_id, row in zip(version_ids, answers, strict=True)
                 ]
             )
-    columns.append(plan.trailing(encoding).write(starred, read, reasons, metas))
+    columns.append(plan.trailing(encoding).write(starred, read, reasons, metas, tags, notes))
     return list(map(encoding.separator.join, zip(*columns, strict=True)))
 
 
@@ -265,9 +302,8 @@ def decode_all(texts: Iterable[str | None]) -> list[dict[str, Any]]:
 
 def json_records(plan: ExportPlan, rows: list[Any]) -> Iterator[dict[str, Any]]:
     times = plan.times.iso_all([row[1] for row in rows])
-    for (row_id, _, version_id, answers_text, meta_text, starred, read, reason), time in zip(
-        rows, times, strict=True
-    ):
+    for row, time in zip(rows, times, strict=True):
+        row_id, _, version_id, answers_text, meta_text, starred, read, reason, tags, note = row
         answers = decode_answers(answers_text)
         meta = decode_answers(meta_text)
         yield {
@@ -285,6 +321,8 @@ def json_records(plan: ExportPlan, rows: list[Any]) -> Iterator[dict[str, Any]]:
             "referrer": meta.get("referrer"),
             "user_agent": meta.get("user_agent"),
             "path": meta.get("path"),
+            "tags": tag_list(tags),
+            "note": note,
         }
 
 

@@ -214,26 +214,33 @@ class ColumnWriter:
 
 
 class TrailingWriter:
-    """The cells after the answers (starred, read, spam reason, referrer, user agent) and the
-    end of the row, written; they take few values, so each written form is kept."""
+    """The cells after the answers (starred, read, spam reason, referrer, user agent, tags,
+    note) and the end of the row, written; they take few values, so each written form is kept
+    (up to MEMO_LIMIT of them: notes are mostly one of a kind)."""
 
     def __init__(self, encoding: Encoding) -> None:
         self.encoding = encoding
         self.memo: dict[tuple, str] = {}
 
-    def write(self, starred: Sequence[int], read: Sequence[int], reasons, metas) -> list[str]:
-        keys = list(zip(starred, read, reasons, metas, strict=True))
+    def write(
+        self, starred: Sequence[int], read: Sequence[int], reasons, metas, tags, notes
+    ) -> list[str]:
+        keys = list(zip(starred, read, reasons, metas, tags, notes, strict=True))
         cells = list(map(self.memo.get, keys))
         for index in [index for index, cell in enumerate(cells) if cell is None]:
             cells[index] = self._written(keys[index])
         return cells
 
-    def _written(self, key: tuple[int, int, str | None, str | None]) -> str:
-        starred, read, reason, meta = key
+    def _written(self, key: tuple[int, int, str | None, str | None, str | None, str | None]) -> str:
+        starred, read, reason, meta, tags, note = key
         details = decode_json(meta)
         details = details if isinstance(details, dict) else {}
         cells = [YES_NO[bool(starred)], YES_NO[bool(read)], reason or ""]
         cells += [escape_formula(details.get(name) or "") for name in META_CELLS]
+        cells += [
+            escape_formula(", ".join(sorted(tags.split(","))) if tags else ""),
+            escape_formula(note or ""),
+        ]
         found = self.encoding.separator.join(map(self.encoding.text, cells)) + self.encoding.end
         if len(self.memo) < MEMO_LIMIT:
             self.memo[key] = found

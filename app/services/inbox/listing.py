@@ -19,11 +19,13 @@ from sqlalchemy import func
 from sqlalchemy import not_
 from sqlalchemy import select
 from sqlalchemy import tuple_
+from sqlalchemy.orm import selectinload
 
 from app.exceptions import NotFound
 from app.extensions import db
 from app.models import Form
 from app.models import Submission
+from app.models import SubmissionNote
 from app.models import User
 from app.models.types import MAX_BIG_ID
 from app.services.forms.access import Action
@@ -120,7 +122,10 @@ def list_page(
 ) -> Page:
     """Up to ``size`` rows newest first: the first page, the one ``after`` a cursor (older
     rows) or the one ``before`` it (newer rows)."""
-    query = filtered(form, chosen, zone)
+    query = filtered(form, chosen, zone).options(
+        selectinload(Submission.tags),
+        selectinload(Submission.note).selectinload(SubmissionNote.changed_by),
+    )
     if before is not None:
         query = query.where(_order_key() > (before.created_at, before.id))
         rows = list(db.session.scalars(query.order_by(*_ascending()).limit(size + 1)))

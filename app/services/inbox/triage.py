@@ -1,4 +1,5 @@
-"""Changing submissions: read, star, spam, trash, restore, purge, one at a time or in bulk.
+"""Changing submissions: read, star, spam, trash, restore, purge, one at a time or in bulk;
+tags and the note live in tagging.py.
 
 Marking something "not spam" counts it as a real submission and only then announces it, so
 notifications and webhooks go out for it as for any submission that arrives. Whatever makes a
@@ -27,9 +28,11 @@ from app.extensions import db
 from app.models import Form
 from app.models import SpamReason
 from app.models import Submission
+from app.models import User
 from app.models.form import TRASH_DAYS
 from app.models.types import utcnow
 from app.services.inbox import rollups
+from app.services.inbox import tagging
 from app.services.submissions.accepting import count_submission
 from app.signals import submission_accepted
 
@@ -165,10 +168,17 @@ def change_flags(
     starred: bool | None = None,
     spam: bool | None = None,
     trashed: bool | None = None,
+    tags: list[str] | None = None,
+    note: str | None = None,
+    user: User | None = None,
 ) -> None:
-    """Several changes at once (None leaves a flag as it is), as the API's PATCH asks. Spam
-    first: it is the one change that can be refused (a full form), and then nothing else has
-    changed."""
+    """Several changes at once (None leaves a flag as it is), as the API's PATCH asks. Tags
+    and note are checked first, then spam: it is the one change that can be refused (a full
+    form), and then nothing else has changed."""
+    if tags is not None:
+        tagging.normalise_tags(tags)
+    if note is not None:
+        tagging.normalise_note(note)
     if spam is True:
         mark_spam(form, submission)
     elif spam is False:
@@ -181,6 +191,10 @@ def change_flags(
         trash(submission)
     elif trashed is False:
         restore(submission)
+    if tags is not None or note is not None:
+        if user is None:
+            raise ValueError("a note is signed by the user who writes it")
+        tagging.change_triage(form, submission, user, tags=tags, note=note)
 
 
 def _move_to_trash(form_id: int, ids: list[int]) -> int:
