@@ -155,6 +155,8 @@ class BaseConfig:
         self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or "text"
         if self.LOG_FORMAT not in LOG_FORMATS:
             raise ConfigurationError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        # /metrics answers only with this as a Bearer token; unset, it is off (404).
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
         self.SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
         self.SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "").strip() or self.APP_ENV
         self.read_delivery_settings()

@@ -32,6 +32,7 @@ from app.models.types import utcnow
 from app.services import exports
 from app.services import forms
 from app.services import inbox
+from app.services.delivery import backlog
 from app.services.inbox import progress
 from app.services.inbox import summaries
 from app.services.inbox import triage
@@ -51,7 +52,12 @@ def index():
     newest = inbox.newest_unread(visible)
     by_id = {form.id: form for form in visible}
     return render_template(
-        "inbox/index.html", forms=visible, unread=unread, newest=newest, forms_by_id=by_id
+        "inbox/index.html",
+        forms=visible,
+        unread=unread,
+        newest=newest,
+        forms_by_id=by_id,
+        deliveries_stuck_since=backlog.stuck_since(),
     )
 
 
@@ -84,6 +90,7 @@ def list_submissions(form_id: int):
         folder_args=folder_args(),
         in_progress=progress.shows_in_progress(form),
         spam_reasons=SPAM_REASONS,
+        deliveries_stuck_since=backlog.stuck_since(),
     )
 
 
