@@ -45,7 +45,8 @@ def main() -> int:
     counts = line_counts()
     width = max(map(len, counts))
     print(f"\n{'Package':<{width}}  Lines  Missed  Covered")
-    for package, (statements, missed) in sorted(counts.items(), key=lambda i: percent(*i[1])):
+    measured = {name: count for name, count in counts.items() if count[0]}
+    for package, (statements, missed) in sorted(measured.items(), key=lambda i: percent(*i[1])):
         print(row(package, statements, missed, width))
     statements = sum(count[0] for count in counts.values())
     missed = sum(count[1] for count in counts.values())

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,21 @@ from tests.database_helpers import prepare_schema
 from tests.delivery_helpers import CONTACT_FIELDS
 from tests.delivery_helpers import Reply
 from tests.delivery_helpers import add_webhook
+from tests.delivery_helpers import free_port
 from tests.delivery_helpers import receiver_fixture  # noqa: F401
 from tests.delivery_helpers import run_worker
 from tests.delivery_helpers import submit_answers
 from tests.form_helpers import make_form
+from tests.process_helpers import fetch
+from tests.process_helpers import loopback_gunicorn
+from tests.process_helpers import production_settings
+from tests.process_helpers import program_environment
+from tests.process_helpers import require_postgresql_and_redis
+from tests.process_helpers import run_program
+from tests.process_helpers import start_program
+from tests.process_helpers import stop_program
+from tests.process_helpers import wait_until
+from tests.process_helpers import wait_until_healthy
 
 TOKEN = "metrics-token-for-the-tests-0123456789"
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,3 +197,52 @@ def test_one_scrape_adds_up_what_several_processes_counted(tmp_path):
     )
     assert healthz == 2
     assert value(samples, "formyard_outbox_depth") == 0
+
+
+def healthz_batch(url: str) -> bool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        replies = list(pool.map(lambda _: fetch("GET", f"{url}/healthz"), range(8)))
+    assert {reply.status for reply in replies} == {200}
+    return True
+
+
+def test_gunicorn_with_two_workers_reports_every_request_once(tmp_path):
+    """The Procfile's web line (the repo's gunicorn.conf.py) with two workers: each serves some
+    requests, and any one's scrape counts them all."""
+    require_postgresql_and_redis()
+    directory = tmp_path / "metrics"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings = {
+        **production_settings(f"sqlite:///{tmp_path / 'web.sqlite3'}", url),
+        "WEB_CONCURRENCY": "2",
+        "METRICS_TOKEN": TOKEN,
+        "PROMETHEUS_MULTIPROC_DIR": str(directory),
+    }
+    env = {**program_environment(settings), **loopback_gunicorn(port)}
+    run_program(["flask", "db", "upgrade"], env)
+    web = start_program(["gunicorn", "wsgi:app"], env, tmp_path / "gunicorn.log")
+    try:
+        wait_until_healthy(url, web)
+        # Batches of requests at once, until both (sync) workers have taken some: each writes
+        # its counts to a file of its own, by process id.
+        wait_until(
+            lambda: healthz_batch(url) and len(list(directory.glob("histogram_*.db"))) >= 2,
+            30,
+            "requests served by the second worker",
+            web.output,
+        )
+        reply = fetch("GET", f"{url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        stop_program(web)
+    assert reply.status == 200, web.output()
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(reply.text)
+        for sample in family.samples
+    }
+    healthz = "formyard_request_duration_seconds_count"
+    assert value(samples, healthz, endpoint="health.healthz", method="GET") >= 9
+    assert value(samples, healthz, endpoint="health.healthz", method="GET") == sum(
+        1 for line in web.output().splitlines() if "GET /healthz 200" in line
+    )
