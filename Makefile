@@ -27,8 +27,16 @@ run: $(VENV)/.installed
 	@echo "Formyard is at http://$(HOST):$(PORT)"
 	APP_ENV=development $(BIN)/flask run --host $(HOST) --port $(PORT)
 
+# Line coverage of app/ is measured in every worker (pytest-cov) and printed per package;
+# `make test COVERAGE=0` skips it for a quicker look.
+COVERAGE ?= 1
 test: $(VENV)/.dev-installed
+ifeq ($(COVERAGE),1)
+	$(BIN)/pytest -n auto --cov=app --cov-report=
+	$(BIN)/python scripts/coverage_by_package.py
+else
 	$(BIN)/pytest -n auto
+endif
 
 # Loads and faults against servers it starts itself (PostgreSQL 15 binaries and redis-server
 # needed); a minute per scenario. RELIABILITY_SECONDS=10 for a quicker look; `make test` runs
@@ -51,4 +59,4 @@ vendor:
 	npm run vendor
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage

@@ -162,6 +162,8 @@ class BaseConfig:
         self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or "text"
         if self.LOG_FORMAT not in LOG_FORMATS:
             raise ConfigurationError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+        # /metrics answers only with this as a Bearer token; unset, it is off (404).
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
         self.SENTRY_DSN = os.environ.get("SENTRY_DSN", "").strip()
         self.SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "").strip() or self.APP_ENV
         self.read_delivery_settings()
@@ -180,6 +182,9 @@ class BaseConfig:
             os.environ.get("MAIL_DEFAULT_SENDER", "").strip() or f"Formyard <formyard@{host}>"
         )
         self.MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 20)
+        # PEM bundles of CAs trusted instead of the system's, for servers with a private CA.
+        self.MAIL_CA_FILE = os.environ.get("MAIL_CA_FILE", "").strip()
+        self.WEBHOOK_CA_FILE = os.environ.get("WEBHOOK_CA_FILE", "").strip()
         self.MAIL_FILE_DIR = str(INSTANCE_DIR / "mail")
         # Webhooks to loopback and private networks: off in production (SSRF), on in development.
         self.WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
@@ -201,6 +206,10 @@ class BaseConfig:
                 "MAIL_USE_TLS (STARTTLS, usually port 587) and MAIL_USE_SSL (port 465) "
                 "exclude each other; set one"
             )
+        for name in ("MAIL_CA_FILE", "WEBHOOK_CA_FILE"):
+            path = getattr(self, name)
+            if path and not os.path.isfile(path):
+                raise ConfigurationError(f"{name} names {path}, which is not a file")
         if self.WORKER_FIRST_RETRY_SECONDS < 1:
             raise ConfigurationError("WORKER_FIRST_RETRY_SECONDS must be at least 1")
         slowest_send = max(self.MAIL_TIMEOUT, self.WEBHOOK_TIMEOUT)

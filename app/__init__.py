@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     static_files.init_app(app)
     error_reporting.init_app(app)
     register_extensions(app)
+    register_metrics(app)
     register_hooks(app)
     register_blueprints(app)
     register_commands(app)
@@ -106,6 +107,14 @@ def register_hooks(app: Flask) -> None:
     # Also for macros imported without the page's context (the form's tabs).
     app.jinja_env.globals["current_user"] = current_user
     app.jinja_env.filters["markdown"] = render_markdown
+
+
+def register_metrics(app: Flask) -> None:
+    # Off by default: then prometheus_client is not even imported.
+    if app.config["METRICS_TOKEN"]:
+        from app.ops import metrics
+
+        metrics.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

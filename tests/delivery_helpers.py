@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import json
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -349,3 +350,49 @@ def fetch_endpoint(app, endpoint_id: int) -> WebhookEndpoint:
         endpoint = db.session.get(WebhookEndpoint, endpoint_id)
         db.session.expunge(endpoint)
         return endpoint
+
+
+# --- TLS ---------------------------------------------------------------------------------------
+
+
+class TlsReceiver(Receiver):
+    """The receiver over HTTPS with ``server_context``'s certificate; ``host`` is the name in
+    its URL (tests point the resolver at 127.0.0.1); ``server_names`` records each client's SNI."""
+
+    def __init__(self, server_context: ssl.SSLContext, host: str) -> None:
+        super().__init__()
+        self.host = host
+        self.server_names: list[str | None] = []
+        server_context.sni_callback = self._note_server_name
+        # The handshake runs in each request's thread, so a refused one stops nothing else.
+        self.server.socket = server_context.wrap_socket(
+            self.server.socket, server_side=True, do_handshake_on_connect=False
+        )
+
+    def _note_server_name(self, _sock, server_name, _context) -> None:
+        self.server_names.append(server_name)
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.server.server_address[1]}/hook"
+
+
+def start_tls_smtp(handler: SmtpHandler, server_context: ssl.SSLContext, *, implicit: bool):
+    """aiosmtpd on loopback speaking TLS from the first byte (``implicit``, port 465 style) or
+    offering and requiring STARTTLS (port 587 style); AUTH only once TLS is up."""
+    port = free_port()
+
+    def authenticate(_server, _session, _envelope, _mechanism, auth_data):
+        return AuthResult(success=auth_data.password == SMTP_PASSWORD.encode())
+
+    tls_options = (
+        # aiosmtpd knows only its own STARTTLS as TLS; under implicit TLS all of it is.
+        {"ssl_context": server_context, "auth_require_tls": False}
+        if implicit
+        else {"tls_context": server_context, "require_starttls": True}
+    )
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, authenticator=authenticate, **tls_options
+    )
+    controller.start()
+    return controller, port

@@ -33,6 +33,7 @@ from app.models.types import utcnow
 from app.services import exports
 from app.services import forms
 from app.services import inbox
+from app.services.delivery import backlog
 from app.services.inbox import progress
 from app.services.inbox import summaries
 from app.services.inbox import tagging
@@ -55,7 +56,12 @@ def index():
     newest = inbox.newest_unread(visible)
     by_id = {form.id: form for form in visible}
     return render_template(
-        "inbox/index.html", forms=visible, unread=unread, newest=newest, forms_by_id=by_id
+        "inbox/index.html",
+        forms=visible,
+        unread=unread,
+        newest=newest,
+        forms_by_id=by_id,
+        deliveries_stuck_since=backlog.stuck_since(),
     )
 
 
@@ -89,6 +95,7 @@ def list_submissions(form_id: int):
         in_progress=progress.shows_in_progress(form),
         spam_reasons=SPAM_REASONS,
         tag_names=tagging.form_tags(form),
+        deliveries_stuck_since=backlog.stuck_since(),
     )
 
 

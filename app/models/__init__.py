@@ -8,6 +8,7 @@ from app.models.delivery import DeliveryTrigger
 from app.models.delivery import FormNotification
 from app.models.delivery import WebhookEndpoint
 from app.models.delivery import WebhookPreset
+from app.models.delivery import WorkerHeartbeat
 from app.models.form import Availability
 from app.models.form import EndpointKey
 from app.models.form import Form
@@ -64,4 +65,5 @@ __all__ = [
     "User",
     "WebhookEndpoint",
     "WebhookPreset",
+    "WorkerHeartbeat",
 ]

@@ -168,3 +168,14 @@ class DeliveryAttempt(db.Model):
     status_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(String(500))
     response_excerpt: Mapped[str | None] = mapped_column(Text)
+
+
+class WorkerHeartbeat(db.Model):
+    """When each worker process last went round its loop, so any web process can tell whether
+    deliveries are being sent."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)  # host:pid
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

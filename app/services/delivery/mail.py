@@ -16,6 +16,8 @@ from flask import current_app
 
 from app.models.types import utcnow
 from app.services.delivery.transport import SendResult
+from app.services.delivery.transport import certificate_refused
+from app.services.delivery.transport import tls_context
 
 log = logging.getLogger("formyard.mail")
 
@@ -91,6 +93,10 @@ def _send_smtp(message: EmailMessage, config: dict[str, Any]) -> SendResult:
         return _smtp_failure(code, reply)
     except smtplib.SMTPResponseException as error:
         return _smtp_failure(error.smtp_code, error.smtp_error)
+    except ssl.SSLCertVerificationError as error:
+        reason = certificate_refused(config["MAIL_SERVER"], error)
+        log.warning("mail to %s not sent: %s", message["To"], reason)
+        return SendResult.failure(f"SMTP: {reason}")
     except (OSError, smtplib.SMTPException) as error:
         return SendResult.failure(f"SMTP: {error.__class__.__name__}: {error}")
     if refused:
@@ -102,7 +108,7 @@ def _send_smtp(message: EmailMessage, config: dict[str, Any]) -> SendResult:
 
 def _connect(config: dict[str, Any]) -> smtplib.SMTP:
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
-    context = ssl.create_default_context()
+    context = tls_context(config["MAIL_CA_FILE"])
     if config["MAIL_USE_SSL"]:
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import ipaddress
+import logging
 import socket
 import ssl
 import threading
@@ -19,7 +20,10 @@ from urllib.parse import urlsplit
 
 from app.exceptions import ValidationFailed
 from app.services.delivery.transport import SendResult
+from app.services.delivery.transport import certificate_refused
 from app.services.delivery.transport import excerpt
+
+log = logging.getLogger("formyard.webhooks")
 
 MAX_URL_CHARS = 2000
 RESPONSE_BYTES_READ = 64 * 1024
@@ -107,16 +111,28 @@ def check_url(url: str, *, allow_private: bool) -> Target:
     return Target(scheme, host, port, path, tuple(addresses))
 
 
-def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float) -> SendResult:
+def post(
+    target: Target,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    tls: ssl.SSLContext | None = None,
+) -> SendResult:
     """POST ``body`` to the first checked address that answers; the whole call, reading
-    included, ends after ``timeout`` seconds."""
+    included, ends after ``timeout`` seconds. ``tls`` verifies https receivers (by default
+    against the system's CAs)."""
     failure = SendResult.failure("No address to connect to.")
     for address in target.addresses:
-        connection = _connection(target, address, timeout)
+        connection = _connection(target, address, timeout, tls)
         try:
             return _exchange(connection, target, body, headers, timeout)
         except ConnectionRefusedError as error:
             failure = SendResult.failure(f"Connection refused: {error}")
+        except ssl.SSLCertVerificationError as error:
+            reason = certificate_refused(target.host, error)
+            log.warning("webhook to %s:%s not sent: %s", target.host, target.port, reason)
+            return SendResult.failure(reason)
         except (OSError, http.client.HTTPException) as error:
             return SendResult.failure(_describe(error))
         finally:
@@ -160,9 +176,12 @@ def _result(response: http.client.HTTPResponse, data: bytes) -> SendResult:
     return SendResult(False, status, f"HTTP {status} {response.reason}"[:500], excerpt(data))
 
 
-def _connection(target: Target, address: str, timeout: float) -> http.client.HTTPConnection:
+def _connection(
+    target: Target, address: str, timeout: float, tls: ssl.SSLContext | None
+) -> http.client.HTTPConnection:
     if target.scheme == "https":
-        return PinnedHTTPSConnection(target.host, target.port, address, timeout)
+        context = tls or ssl.create_default_context()
+        return PinnedHTTPSConnection(target.host, target.port, address, timeout, context)
     return PinnedHTTPConnection(target.host, target.port, address, timeout)
 
 
@@ -192,12 +211,19 @@ class PinnedHTTPConnection(http.client.HTTPConnection):
 
 
 class PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """The same over TLS; the certificate is checked against the URL's host name."""
+    """The same over TLS: the socket goes to the checked address, while SNI and the
+    certificate check use the URL's host name (``context`` verifies the chain and the name)."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+    def __init__(
+        self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
         self.address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        try:
+            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise

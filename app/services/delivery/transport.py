@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 EXCERPT_CHARS = 1000
@@ -30,3 +31,15 @@ def excerpt(data: bytes | str | None) -> str | None:
         return None
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     return text[:EXCERPT_CHARS]
+
+
+def tls_context(ca_file: str) -> ssl.SSLContext:
+    """Verifying TLS: against the CAs in ``ca_file`` (a PEM bundle, for a private CA) when set,
+    else the system's."""
+    return ssl.create_default_context(cafile=ca_file or None)
+
+
+def certificate_refused(host: str, error: ssl.SSLCertVerificationError) -> str:
+    """Why a server's certificate was not accepted, in words a delivery log can show."""
+    reason = error.verify_message or str(error)
+    return f"TLS certificate of {host} refused: {reason}."

@@ -47,6 +47,7 @@ from app.models.types import utcnow
 from app.services.delivery import netcheck
 from app.services.delivery import outbox
 from app.services.delivery.transport import SendResult
+from app.services.delivery.transport import tls_context
 from app.services.delivery.webhook_payloads import SUBMISSION_EVENT
 from app.services.delivery.webhook_payloads import TEST_EVENT
 from app.services.delivery.webhook_payloads import ping_body
@@ -306,7 +307,9 @@ def send(
         return SendResult.failure(error.message)
     body = encode_body(payload)
     headers = request_headers(endpoint.secret, public_id, event, body)
-    return netcheck.post(target, body, headers, timeout=current_app.config["WEBHOOK_TIMEOUT"])
+    config = current_app.config
+    tls = tls_context(config["WEBHOOK_CA_FILE"]) if target.scheme == "https" else None
+    return netcheck.post(target, body, headers, timeout=config["WEBHOOK_TIMEOUT"], tls=tls)
 
 
 # --- failures in a row -------------------------------------------------------------------------

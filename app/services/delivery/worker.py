@@ -17,6 +17,8 @@ from app.models import DeliveryKind
 from app.models import DeliveryTrigger
 from app.models import WebhookEndpoint
 from app.models.types import utcnow
+from app.ops.counters import count
+from app.services.delivery import backlog
 from app.services.delivery import mail
 from app.services.delivery import notifications
 from app.services.delivery import outbox
@@ -34,6 +36,8 @@ PURGE_EVERY = timedelta(hours=1)
 # SQLite's search index and the summary rollups are brought up to date before a search or a
 # summary; doing it now and then here too keeps those quick after a busy day.
 CATCH_UP_EVERY = timedelta(minutes=1)
+# Often enough that /metrics and the inbox see a stopped worker within a minute.
+HEARTBEAT_EVERY = timedelta(seconds=15)
 
 
 class Worker:
@@ -56,6 +60,9 @@ class Worker:
         )
         self.next_purge_at: datetime | None = None
         self.next_catch_up_at: datetime | None = None
+        self.name = backlog.this_worker_name()
+        self.started_at: datetime | None = None
+        self.next_heartbeat_at: datetime | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set, resting ``poll_seconds`` whenever nothing is due."""
@@ -74,6 +81,7 @@ class Worker:
         """Send up to ``limit`` due deliveries; returns how many were handled."""
         handled = 0
         with self.app.app_context():
+            self._beat_now_and_then()
             self._purge_now_and_then()
             self._catch_up_now_and_then()
             if not outbox.any_due(self.clock()):
@@ -129,6 +137,8 @@ class Worker:
         ):
             notifications.queue_webhook_disabled_email(endpoint_id)
         db.session.commit()
+        if not result.succeeded:
+            count("delivery_failures", claimed.kind.value, self.app)
         outcome = "sent" if result.succeeded else f"failed ({result.error})"
         log.info(
             "%s %s %s attempt %s: %s",
@@ -138,6 +148,13 @@ class Worker:
             claimed.attempt,
             outcome,
         )
+
+    def _beat_now_and_then(self) -> None:
+        now = self.clock()
+        if self.next_heartbeat_at is None or now >= self.next_heartbeat_at:
+            self.started_at = self.started_at or now
+            backlog.record_heartbeat(self.name, self.started_at, now)
+            self.next_heartbeat_at = now + HEARTBEAT_EVERY
 
     def _purge_now_and_then(self) -> None:
         now = self.clock()

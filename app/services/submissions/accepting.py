@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from app.exceptions import AlreadyResponded
+from app.exceptions import DomainError
 from app.exceptions import FormUnavailable
 from app.exceptions import IdempotencyKeyInFlight
 from app.exceptions import OriginNotAllowed
@@ -33,6 +34,7 @@ from app.models import Form
 from app.models import SpamReason
 from app.models import Submission
 from app.models.types import utcnow
+from app.ops.counters import count
 from app.services.forms.settings import normalize_origin
 from app.services.submissions import idempotency
 from app.services.submissions import rows as submission_rows
@@ -91,6 +93,14 @@ def submit(
     context: SubmissionContext,
 ) -> Accepted:
     """Validate and store one submission, or raise a DomainError saying why not."""
+    try:
+        return _submit(form, data, files, context)
+    except DomainError:
+        count("submissions", "rejected")
+        raise
+
+
+def _submit(form: Form, data: MultiDict, files: MultiDict, context: SubmissionContext) -> Accepted:
     check_origin(form, context)
     may_stand_alone = _stands_alone(form, data, files)
     # A repeat of a stored submission (double click, client retry) gets the first answer again,
@@ -255,6 +265,7 @@ def _store(
     except FormUnavailable:
         db.session.rollback()
         raise
+    count("submissions", "spam" if spam is not None else "accepted")
     return Accepted(submission.id, _next_url(form, meta, context), spam=spam is not None, meta=meta)
 
 
