@@ -17,6 +17,10 @@ from app.models import DeliveryKind
 from app.models import DeliveryTrigger
 from app.models import WebhookEndpoint
 from app.models.types import utcnow
+from app.services import retention
+from app.services.audit.reading import purge_older_than
+from app.services.audit.recording import acting_as
+from app.services.audit.recording import system_actor
 from app.services.delivery import mail
 from app.services.delivery import notifications
 from app.services.delivery import outbox
@@ -31,6 +35,8 @@ log = logging.getLogger("formyard.worker")
 
 Clock = Callable[[], datetime]
 PURGE_EVERY = timedelta(hours=1)
+RETENTION_EVERY = timedelta(days=1)
+WORKER = system_actor("worker")
 # SQLite's search index and the summary rollups are brought up to date before a search or a
 # summary; doing it now and then here too keeps those quick after a busy day.
 CATCH_UP_EVERY = timedelta(minutes=1)
@@ -56,6 +62,7 @@ class Worker:
         )
         self.next_purge_at: datetime | None = None
         self.next_catch_up_at: datetime | None = None
+        self.next_retention_at: datetime | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set, resting ``poll_seconds`` whenever nothing is due."""
@@ -73,8 +80,9 @@ class Worker:
     def run_once(self, limit: int = 100) -> int:
         """Send up to ``limit`` due deliveries; returns how many were handled."""
         handled = 0
-        with self.app.app_context():
+        with self.app.app_context(), acting_as(WORKER):
             self._purge_now_and_then()
+            self._retain_daily()
             self._catch_up_now_and_then()
             if not outbox.any_due(self.clock()):
                 return 0
@@ -149,6 +157,18 @@ class Worker:
             if expired:
                 log.info("removed %s partial responses past their expiry", expired)
             self.next_purge_at = now + PURGE_EVERY
+
+    def _retain_daily(self) -> None:
+        now = self.clock()
+        if self.next_retention_at is not None and now < self.next_retention_at:
+            return
+        counts = retention.run(now)
+        if counts.submissions or counts.trashed_submissions or counts.trashed_forms:
+            log.info("retention deleted %s", counts)
+        audit_days = self.app.config["AUDIT_RETENTION_DAYS"]
+        if audit_days > 0 and (removed := purge_older_than(audit_days, now)):
+            log.info("removed %s audit entries over %s days old", removed, audit_days)
+        self.next_retention_at = now + RETENTION_EVERY
 
     def _catch_up_now_and_then(self) -> None:
         now = self.clock()

@@ -1,0 +1,9 @@
+"""Retention: how long each form keeps its submissions, what the next run deletes, the run."""
+
+from app.services.retention.policy import Preview
+from app.services.retention.policy import RunCounts
+from app.services.retention.policy import days_kept
+from app.services.retention.policy import preview
+from app.services.retention.policy import run
+
+__all__ = ["Preview", "RunCounts", "days_kept", "preview", "run"]

@@ -1,0 +1,128 @@
+"""How long submissions are kept: each form's ``retention_days`` (or the site's
+``RETENTION_DAYS``), enforced by the worker once a day.
+
+A deleted submission leaves the summary's rollups too: the summary describes the submissions
+that are stored, as it does after a submission is moved to the trash. A form's
+``submission_count`` (what ``max_responses`` is held against) is not lowered: it counts what the
+form received. Files and deliveries are deleted explicitly, so the counts in the audit entry
+are what went, whichever database's cascades would have taken them anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy import func
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Delivery
+from app.models import Form
+from app.models import StoredFile
+from app.models import Submission
+from app.models.types import utcnow
+from app.services.audit.recording import record
+from app.services.audit.recording import system_actor
+from app.services.forms.editing import purge_trashed_forms
+from app.services.inbox import rollups
+from app.services.inbox.triage import purge_trash
+
+BATCH = 1000
+RETENTION_ACTOR = system_actor("retention")
+
+
+def days_kept(form: Form) -> int | None:
+    """Days the form keeps a submission: its own setting, else the site's; None: kept."""
+    return form.retention_days or current_app.config.get("RETENTION_DAYS") or None
+
+
+@dataclass(frozen=True)
+class Preview:
+    days: int
+    cutoff: datetime
+    submissions: int
+    files: int
+
+
+def preview(form: Form, now: datetime | None = None) -> Preview | None:
+    """What the next run would delete of ``form``; None when it keeps everything."""
+    days = days_kept(form)
+    if days is None:
+        return None
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    old = select(Submission.id).where(Submission.form_id == form.id, Submission.created_at < cutoff)
+    submissions = db.session.scalar(select(func.count()).select_from(old.subquery())) or 0
+    files = db.session.scalar(
+        select(func.count(StoredFile.id)).where(StoredFile.submission_id.in_(old))
+    )
+    return Preview(days, cutoff, submissions, files or 0)
+
+
+@dataclass
+class RunCounts:
+    forms: int = 0
+    submissions: int = 0
+    files: int = 0
+    deliveries: int = 0
+    trashed_submissions: int = 0
+    trashed_forms: int = 0
+
+
+def _delete_old_submissions(form: Form, cutoff: datetime, counts: RunCounts) -> None:
+    while True:
+        rows = db.session.execute(
+            select(
+                Submission.id,
+                Submission.created_at,
+                Submission.version_id,
+                Submission.answers,
+                Submission.summarized,
+                Submission.is_spam,
+                Submission.deleted_at,
+            )
+            .where(Submission.form_id == form.id, Submission.created_at < cutoff)
+            .order_by(Submission.id)
+            .limit(BATCH)
+            .with_for_update()
+        ).all()
+        if not rows:
+            return
+        ids = [row.id for row in rows]
+        rollups.count_submissions(
+            form.id, [row for row in rows if row.summarized and rollups.is_counted(row)], -1
+        )
+        counts.files += db.session.execute(
+            delete(StoredFile).where(StoredFile.submission_id.in_(ids))
+        ).rowcount
+        counts.deliveries += db.session.execute(
+            delete(Delivery).where(Delivery.submission_id.in_(ids))
+        ).rowcount
+        counts.submissions += db.session.execute(
+            delete(Submission).where(Submission.id.in_(ids))
+        ).rowcount
+        db.session.commit()
+
+
+def run(now: datetime | None = None) -> RunCounts:
+    """Delete what every form keeps no longer, and empty the trash of what has been there
+    over 30 days; one audit entry with the counts. Batches keep each transaction short; the
+    entry is written with the last of them."""
+    now = now or utcnow()
+    counts = RunCounts()
+    for form in db.session.scalars(select(Form).order_by(Form.id)).all():
+        days = days_kept(form)
+        if days is None:
+            continue
+        before = counts.submissions
+        _delete_old_submissions(form, now - timedelta(days=days), counts)
+        counts.forms += counts.submissions > before
+    counts.trashed_submissions = purge_trash(now)
+    counts.trashed_forms = purge_trashed_forms(now)
+    record("retention.run", details=asdict(counts), actor=RETENTION_ACTOR)
+    db.session.commit()
+    return counts
