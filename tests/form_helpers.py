@@ -99,6 +99,7 @@ SETTINGS_TO_CARRY: dict[str, Any] = {
     "check_answers": True,
     "endpoint_file_kinds": ["pdf", "text"],
     "retention_days": 90,
+    "forward_only": True,
 }
 
 

@@ -16,6 +16,8 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import AuditEntry
 from app.models import Delivery
+from app.models import DeliveryKind
+from app.models import DeliveryStatus
 from app.models import Role
 from app.models import StoredFile
 from app.models import Submission
@@ -24,9 +26,20 @@ from app.services import retention
 from app.services.delivery.worker import Worker
 from app.services.inbox import rollups
 from tests.auth_helpers import AuthActions
+from tests.delivery_helpers import CONTACT_FIELDS
+from tests.delivery_helpers import Clock
+from tests.delivery_helpers import Reply
+from tests.delivery_helpers import add_webhook
+from tests.delivery_helpers import all_deliveries
+from tests.delivery_helpers import mail_app_fixture  # noqa: F401
+from tests.delivery_helpers import receiver_fixture  # noqa: F401
+from tests.delivery_helpers import run_worker
 from tests.delivery_helpers import set_recipients
+from tests.delivery_helpers import smtp_server_fixture  # noqa: F401
+from tests.delivery_helpers import submit_answers
 from tests.form_helpers import change_settings
 from tests.form_helpers import make_endpoint
+from tests.form_helpers import make_form
 from tests.public_helpers import PNG
 from tests.public_helpers import fetch_form
 
@@ -209,3 +222,58 @@ def test_the_worker_runs_retention_once_a_day(app, site):
     worker.run_once()
     assert names_of(app, site) == []  # New Cy is 31 days old now
     assert [e.details["submissions"] for e in retention_entries(app)] == [2, 1]
+
+
+# --- forward only -------------------------------------------------------------------------------
+
+
+def submission_ids(app, form_id: int) -> list[int]:
+    with app.app_context():
+        query = select(Submission.id).where(Submission.form_id == form_id)
+        return list(db.session.scalars(query))
+
+
+def test_a_forward_only_submission_goes_once_its_email_and_webhook_are_delivered(
+    mail_app, receiver, smtp_server
+):
+    receiver.script(Reply(500, b"down for a moment"))
+    form = make_form(mail_app, CONTACT_FIELDS, forward_only=True)
+    add_webhook(mail_app, form.id, receiver.url)
+    set_recipients(mail_app, form.id, "team@example.com")
+    submitted = submit_answers(mail_app, form.id, {"name": "Ann", "email": "ann@example.com"})
+    clock = Clock()
+
+    assert run_worker(mail_app, clock) == 2  # the email is sent, the webhook call fails
+    assert submission_ids(mail_app, form.id) == [submitted]
+    assert len(smtp_server.messages) == 1
+    clock.advance(timedelta(minutes=5))
+    assert run_worker(mail_app, clock) == 1  # the retry is delivered: nothing left to send
+
+    assert submission_ids(mail_app, form.id) == []
+    assert all_deliveries(mail_app, submission_id=submitted) == []
+    assert len(receiver.requests) == 2
+    assert receiver.requests[0].body == receiver.requests[1].body  # the retry had its payload
+
+
+def test_a_form_that_is_not_forward_only_keeps_its_delivered_submissions(mail_app, receiver):
+    form = make_form(mail_app, CONTACT_FIELDS)
+    add_webhook(mail_app, form.id, receiver.url)
+    submitted = submit_answers(mail_app, form.id, {"name": "Ann", "email": "ann@example.com"})
+    assert run_worker(mail_app, Clock()) == 1
+    assert submission_ids(mail_app, form.id) == [submitted]
+
+
+def test_a_forward_only_submission_whose_call_failed_for_good_is_kept(mail_app, receiver):
+    form = make_form(mail_app, CONTACT_FIELDS, forward_only=True)
+    add_webhook(mail_app, form.id, receiver.url)
+    set_recipients(mail_app, form.id, "team@example.com")
+    submitted = submit_answers(mail_app, form.id, {"name": "Ann", "email": "ann@example.com"})
+    with mail_app.app_context():
+        db.session.execute(
+            update(Delivery)
+            .where(Delivery.kind == DeliveryKind.WEBHOOK)
+            .values(status=DeliveryStatus.FAILED)
+        )
+        db.session.commit()
+    assert run_worker(mail_app, Clock()) == 1  # the email only
+    assert submission_ids(mail_app, form.id) == [submitted]

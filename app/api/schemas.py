@@ -174,6 +174,12 @@ class SettingsSchema(Schema):
             "null: the site's default (RETENTION_DAYS), or kept."
         },
     )
+    forward_only = fields.Boolean(
+        metadata={
+            "description": "Delete each submission once every email and webhook call for it "
+            "has been delivered."
+        }
+    )
     endpoint_file_kinds = fields.List(
         fields.String(validate=validate.OneOf(FILE_KINDS)),
         metadata={

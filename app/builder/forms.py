@@ -166,6 +166,11 @@ class SettingsForm(BuilderForm):
         description="Their files and the emails and webhook calls carrying them go too. "
         "Empty: the site's default.",
     )
+    forward_only = BooleanField(
+        "Forward only: delete each submission once it is delivered",
+        description="Once every email and webhook call for it has been delivered, the "
+        "submission and its files are deleted. One that is never delivered is kept.",
+    )
 
     def settings(self, stored: dict[str, Any]) -> dict[str, Any]:
         """The keyword arguments of ``forms.update_settings``; a setting this page does not

@@ -20,6 +20,9 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 def upgrade():
     op.add_column("forms", sa.Column("retention_days", sa.Integer(), nullable=True))
+    op.add_column(
+        "forms", sa.Column("forward_only", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
     op.create_table(
         "audit_entries",
         sa.Column("id", BIG_ID, nullable=False),
@@ -60,4 +63,5 @@ def upgrade():
 
 def downgrade():
     op.drop_table("audit_entries")
+    op.drop_column("forms", "forward_only")
     op.drop_column("forms", "retention_days")

@@ -136,6 +136,8 @@ class Worker:
             and webhooks.note_result(endpoint_id, result.succeeded, now)
         ):
             notifications.queue_webhook_disabled_email(endpoint_id)
+        if owned and result.succeeded and claimed.submission_id is not None:
+            retention.forget_if_forwarded(claimed.submission_id)
         db.session.commit()
         outcome = "sent" if result.succeeded else f"failed ({result.error})"
         log.info(

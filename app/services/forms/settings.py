@@ -196,6 +196,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     # Days a submission is kept; None: the site's RETENTION_DAYS (app/services/retention).
     Setting("retention_days", SettingKind.COUNT, None, check=_check_retention_days),
+    Setting("forward_only", SettingKind.FLAG, False),
 )
 
 

@@ -16,12 +16,14 @@ from datetime import datetime
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import Row
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Delivery
+from app.models import DeliveryStatus
 from app.models import Form
 from app.models import StoredFile
 from app.models import Submission
@@ -73,18 +75,40 @@ class RunCounts:
     trashed_forms: int = 0
 
 
+_ROW_COLUMNS = (
+    Submission.id,
+    Submission.form_id,
+    Submission.created_at,
+    Submission.version_id,
+    Submission.answers,
+    Submission.summarized,
+    Submission.is_spam,
+    Submission.deleted_at,
+)
+
+
+def _delete_submissions(form_id: int, rows: list[Row], counts: RunCounts) -> None:
+    """Delete these submissions of one form (rows of ``_ROW_COLUMNS``), their files and
+    deliveries, and take them out of the summary, in the current transaction."""
+    ids = [row.id for row in rows]
+    rollups.count_submissions(
+        form_id, [row for row in rows if row.summarized and rollups.is_counted(row)], -1
+    )
+    counts.files += db.session.execute(
+        delete(StoredFile).where(StoredFile.submission_id.in_(ids))
+    ).rowcount
+    counts.deliveries += db.session.execute(
+        delete(Delivery).where(Delivery.submission_id.in_(ids))
+    ).rowcount
+    counts.submissions += db.session.execute(
+        delete(Submission).where(Submission.id.in_(ids))
+    ).rowcount
+
+
 def _delete_old_submissions(form: Form, cutoff: datetime, counts: RunCounts) -> None:
     while True:
         rows = db.session.execute(
-            select(
-                Submission.id,
-                Submission.created_at,
-                Submission.version_id,
-                Submission.answers,
-                Submission.summarized,
-                Submission.is_spam,
-                Submission.deleted_at,
-            )
+            select(*_ROW_COLUMNS)
             .where(Submission.form_id == form.id, Submission.created_at < cutoff)
             .order_by(Submission.id)
             .limit(BATCH)
@@ -92,20 +116,32 @@ def _delete_old_submissions(form: Form, cutoff: datetime, counts: RunCounts) -> 
         ).all()
         if not rows:
             return
-        ids = [row.id for row in rows]
-        rollups.count_submissions(
-            form.id, [row for row in rows if row.summarized and rollups.is_counted(row)], -1
-        )
-        counts.files += db.session.execute(
-            delete(StoredFile).where(StoredFile.submission_id.in_(ids))
-        ).rowcount
-        counts.deliveries += db.session.execute(
-            delete(Delivery).where(Delivery.submission_id.in_(ids))
-        ).rowcount
-        counts.submissions += db.session.execute(
-            delete(Submission).where(Submission.id.in_(ids))
-        ).rowcount
+        _delete_submissions(form.id, list(rows), counts)
         db.session.commit()
+
+
+def forget_if_forwarded(submission_id: int) -> bool:
+    """Delete the submission if its form is forward only and every email and webhook call
+    for it has been delivered, in the current transaction; whether it was. A delivery still
+    waiting keeps it (a retry sends its own stored payload, but a redelivery needs the row);
+    one that failed for good keeps it too, for the owner to see and send again."""
+    row = db.session.execute(
+        select(*_ROW_COLUMNS)
+        .join(Form, Form.id == Submission.form_id)
+        .where(Submission.id == submission_id, Form.forward_only)
+        .with_for_update()
+    ).first()
+    if row is None:
+        return False
+    undelivered = db.session.scalar(
+        select(func.count(Delivery.id)).where(
+            Delivery.submission_id == submission_id, Delivery.status != DeliveryStatus.DELIVERED
+        )
+    )
+    if undelivered:
+        return False
+    _delete_submissions(row.form_id, [row], RunCounts())
+    return True
 
 
 def run(now: datetime | None = None) -> RunCounts:
