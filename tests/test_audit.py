@@ -21,6 +21,7 @@ from app.models import Submission
 from app.models import User
 from app.services import audit
 from app.services import forms
+from app.services.accounts import account_links
 from app.services.accounts import tokens
 from app.services.accounts import users
 from app.services.delivery import notifications
@@ -99,6 +100,17 @@ def test_users_and_roles_are_recorded_and_the_label_survives_the_actors_deletion
     assert role_changed.details == {"from": "editor", "to": "viewer"}
     (deactivated,) = entries(app, "user.deactivated")
     assert deactivated.target_id == str(editor)
+
+
+def test_invitations_are_recorded(app, owner):
+    with app.app_context(), as_user(app, OWNER_EMAIL):
+        inviter = db.session.get(User, owner)
+        invited = account_links.invite_user("new@example.com", "New", "viewer", inviter)
+        account_links.resend_invitation(invited, inviter)
+    (entry,) = entries(app, "user.invited")
+    assert (entry.actor_label, entry.target_label) == (OWNER_LABEL, "New <new@example.com>")
+    assert entry.details == {"role": "viewer"}
+    assert [e.target_label for e in entries(app, "user.invited_again")] == ["New <new@example.com>"]
 
 
 def test_a_refused_change_writes_no_entry(app, owner, signed_in):

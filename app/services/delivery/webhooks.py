@@ -345,6 +345,8 @@ def _disable(endpoint_id: int, failures: int, now: datetime) -> bool:
     )
     if disabled is None:
         return False
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    record("webhook.disabled", endpoint, details={"failures": failures})
     outbox.fail_pending(endpoint_id, "The webhook was disabled after failing repeatedly.", now)
     log.warning("webhook %s disabled after %s failures in a row", endpoint_id, failures)
     return True
