@@ -277,3 +277,14 @@ def test_a_forward_only_submission_whose_call_failed_for_good_is_kept(mail_app, 
         db.session.commit()
     assert run_worker(mail_app, Clock()) == 1  # the email only
     assert submission_ids(mail_app, form.id) == [submitted]
+
+
+def test_a_worker_started_for_one_pass_runs_retention_only_if_a_day_has_passed(app, site):
+    Worker(app, clock=lambda: NOW, poll_seconds=0).run_once()
+    Worker(app, clock=lambda: NOW + timedelta(hours=23), poll_seconds=0).run_once()
+    assert len(retention_entries(app)) == 1
+    Worker(app, clock=lambda: NOW + timedelta(hours=24), poll_seconds=0).run_once()
+    assert [entry.created_at for entry in retention_entries(app)] == [
+        NOW,
+        NOW + timedelta(hours=24),
+    ]

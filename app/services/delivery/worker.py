@@ -162,7 +162,10 @@ class Worker:
 
     def _retain_daily(self) -> None:
         now = self.clock()
-        if self.next_retention_at is not None and now < self.next_retention_at:
+        if self.next_retention_at is None:
+            last = retention.last_run_at()
+            self.next_retention_at = last + RETENTION_EVERY if last else now
+        if now < self.next_retention_at:
             return
         counts = retention.run(now)
         if counts.submissions or counts.trashed_submissions or counts.trashed_forms:

@@ -22,6 +22,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models import AuditEntry
 from app.models import Delivery
 from app.models import DeliveryStatus
 from app.models import Form
@@ -36,6 +37,7 @@ from app.services.inbox.triage import purge_trash
 
 BATCH = 1000
 RETENTION_ACTOR = system_actor("retention")
+RUN_ACTION = "retention.run"
 
 
 def days_kept(form: Form) -> int | None:
@@ -159,6 +161,15 @@ def run(now: datetime | None = None) -> RunCounts:
         counts.forms += counts.submissions > before
     counts.trashed_submissions = purge_trash(now)
     counts.trashed_forms = purge_trashed_forms(now)
-    record("retention.run", details=asdict(counts), actor=RETENTION_ACTOR)
+    entry = record(RUN_ACTION, details=asdict(counts), actor=RETENTION_ACTOR)
+    entry.created_at = now  # the time it ran for: what ``last_run_at`` schedules by
     db.session.commit()
     return counts
+
+
+def last_run_at() -> datetime | None:
+    """When retention last ran, by its audit entry: workers started by a scheduler for one
+    pass (``flask worker --once``) remember nothing between passes."""
+    return db.session.scalar(
+        select(func.max(AuditEntry.created_at)).where(AuditEntry.action == RUN_ACTION)
+    )
