@@ -137,6 +137,9 @@ class BaseConfig:
         self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "formyard:")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        # Days submissions are kept when a form does not say (empty: kept), and the audit log.
+        self.RETENTION_DAYS = env_int("RETENTION_DAYS", 0) or None
+        self.AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 400)
         self.LOGIN_FAILURE_LIMIT = os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
         # Dangerous actions (new API token, role change, export, ...) ask for the password or
         # a code again when the last proof is older than this.

@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.account import bp as account_bp
     from app.api import init_app as register_api
+    from app.audit import bp as audit_bp
     from app.auth import bp as auth_bp
     from app.builder import bp as builder_bp
     from app.dashboard import bp as dashboard_bp
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(builder_bp, url_prefix="/forms")
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(users_bp, url_prefix="/users")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
     register_api(app)
 
 

@@ -98,6 +98,8 @@ SETTINGS_TO_CARRY: dict[str, Any] = {
     "one_question_per_page": True,
     "check_answers": True,
     "endpoint_file_kinds": ["pdf", "text"],
+    "retention_days": 90,
+    "forward_only": True,
 }
 
 

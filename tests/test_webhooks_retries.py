@@ -6,7 +6,10 @@ from datetime import timedelta
 from itertools import pairwise
 
 import pytest
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import AuditEntry
 from app.models import DeliveryStatus
 from app.models import Role
 from app.models.delivery import FAILING_TIME_BEFORE_DISABLING
@@ -191,6 +194,12 @@ def test_twenty_failures_in_a_row_disable_the_endpoint_and_email_its_owner(
     assert {d.status for d in calls} == {DeliveryStatus.FAILED}
     assert {d.last_error for d in calls} == {"The webhook was disabled after failing repeatedly."}
     assert sorted(d.attempts for d in calls) == [1] * 20 + [2]  # the soonest due was retried
+    with mail_app.app_context():
+        (entry,) = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "webhook.disabled")
+        ).all()
+        assert (entry.actor_label, entry.target_id) == ("worker", str(endpoint_id))
+        assert entry.details == {"failures": 22}
 
     mail = smtp_server.one_to("maker@example.com")  # the form's creator, not every owner
     assert smtp_server.to("owner@example.com") == []

@@ -169,6 +169,20 @@ class SettingsSchema(Schema):
     check_answers = fields.Boolean(
         metadata={"description": "Show a 'Check your answers' page before the final submit."}
     )
+    retention_days = fields.Integer(
+        strict=True,
+        allow_none=True,
+        metadata={
+            "description": "Days a submission is kept before it is deleted, with its files; "
+            "null: the site's default (RETENTION_DAYS), or kept."
+        },
+    )
+    forward_only = fields.Boolean(
+        metadata={
+            "description": "Delete each submission once every email and webhook call for it "
+            "has been delivered."
+        }
+    )
     endpoint_file_kinds = fields.List(
         fields.String(validate=validate.OneOf(FILE_KINDS)),
         metadata={

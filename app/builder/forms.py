@@ -36,6 +36,7 @@ from app.fields import RuleInput
 from app.fields.filekinds import FILE_KINDS
 from app.fields.filekinds import KIND_NAMES
 from app.models import Form
+from app.services.forms.settings import MAX_RETENTION_DAYS
 from app.services.forms.settings import SETTINGS
 from app.services.forms.settings import Setting
 from app.services.forms.settings import SettingKind
@@ -157,6 +158,18 @@ class SettingsForm(BuilderForm):
         option_widget=CheckboxInput(),
         description="Each file is checked by its content, not only its name. Web pages, SVG, "
         "scripts and programs are never kept. None ticked: files are refused.",
+    )
+    retention_days = IntegerField(
+        "Delete submissions after this many days",
+        validators=[Optional()],
+        widget=NumberInput(min=1, max=MAX_RETENTION_DAYS),
+        description="Their files and the emails and webhook calls carrying them go too. "
+        "Empty: the site's default.",
+    )
+    forward_only = BooleanField(
+        "Forward only: delete each submission once it is delivered",
+        description="Once every email and webhook call for it has been delivered, the "
+        "submission and its files are deleted. One that is never delivered is kept.",
     )
 
     def settings(self, stored: dict[str, Any]) -> dict[str, Any]:

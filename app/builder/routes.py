@@ -32,6 +32,7 @@ from app.exceptions import ValidationFailed
 from app.models import Form
 from app.models import Role
 from app.services import forms
+from app.services import retention
 
 
 @bp.context_processor
@@ -126,7 +127,13 @@ def form_settings(form_id: int):
 
 
 def _settings_page(form: Form, wtform: SettingsForm):
-    return form_page("builder/settings.html", settings_form=wtform, form=form, zone=user_zone().key)
+    return form_page(
+        "builder/settings.html",
+        settings_form=wtform,
+        form=form,
+        zone=user_zone().key,
+        retention=retention.preview(form),
+    )
 
 
 @bp.get("/<int:form_id>/share")

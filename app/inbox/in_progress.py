@@ -66,6 +66,7 @@ def export_in_progress(form_id: int):
     prefix = url_for("inbox.download_file", form_id=form.id, file_id="-", _external=True)[:-1]
     plan = exports.plan_export(form, zone, prefix)
     total = progress.count_in_progress(form)
+    exports.record_export(form, export_format, rows=total, partial=True)
     body = partials.stream_partials(plan, export_format, bom=request.args.get("bom") == "1")
     content_type, _extension = exports.FORMATS[export_format]
     filename = partials.partials_filename(form, export_format, utcnow().astimezone(zone))

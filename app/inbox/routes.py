@@ -222,6 +222,7 @@ def export_submissions(form_id: int):
     prefix = url_for("inbox.download_file", form_id=form.id, file_id="-", _external=True)[:-1]
     plan = exports.plan_export(form, zone, prefix)
     total = inbox.count_matching(form, chosen, zone)
+    exports.record_export(form, export_format, rows=total)
     body = exports.stream_export(plan, chosen, export_format, bom=request.args.get("bom") == "1")
     content_type, _extension = exports.FORMATS[export_format]
     filename = exports.export_filename(form, export_format, utcnow().astimezone(zone))

@@ -1,5 +1,8 @@
 """Typed SQLAlchemy models, one module per aggregate. Import them here so Alembic sees them all."""
 
+from app.models.audit import ActorKind
+from app.models.audit import AuditEntry
+from app.models.audit import Outcome
 from app.models.delivery import Delivery
 from app.models.delivery import DeliveryAttempt
 from app.models.delivery import DeliveryKind
@@ -34,7 +37,9 @@ from app.models.user import Role
 from app.models.user import User
 
 __all__ = [
+    "ActorKind",
     "ApiToken",
+    "AuditEntry",
     "Availability",
     "Delivery",
     "DeliveryAttempt",
@@ -49,6 +54,7 @@ __all__ = [
     "FormVersion",
     "FormViewCount",
     "IdempotencyClaim",
+    "Outcome",
     "PartialResponse",
     "RecoveryCode",
     "Role",

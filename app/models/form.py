@@ -92,6 +92,12 @@ class Form(db.Model):
         JSONType, default=lambda: list(ENDPOINT_DEFAULT_KINDS)
     )
 
+    # Submissions older than this many days are deleted by the worker; None: the site's
+    # RETENTION_DAYS, and keep them when that is unset too.
+    retention_days: Mapped[int | None]
+    # Delete each submission once every email and webhook call for it has been delivered.
+    forward_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+
     # Kept up to date by the submission service, so lists and limits need no COUNT(*).
     submission_count: Mapped[int] = mapped_column(default=0)
     last_submission_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -35,6 +35,7 @@ from app.models.types import utcnow
 from app.services.accounts import users
 from app.services.accounts.passwords import hash_password
 from app.services.accounts.throttle import shared_counter
+from app.services.audit.recording import record
 from app.services.delivery import outbox
 from app.services.delivery.mail import email_payload
 
@@ -165,6 +166,7 @@ def invite_user(email: str, display_name: str, role: str | Role, invited_by: Use
     db.session.add(user)
     db.session.flush()
     _queue_invitation(user, invited_by)
+    record("user.invited", user, details={"role": role.value})
     db.session.commit()
     return user
 
@@ -180,6 +182,7 @@ def resend_invitation(user: User, invited_by: User) -> None:
     user.password_hash = _unusable_password_hash()
     user.must_change_password = True
     _queue_invitation(user, invited_by)
+    record("user.invited_again", user)
     db.session.commit()
 
 

@@ -23,6 +23,7 @@ from app.models import TokenScope
 from app.models import User
 from app.models.types import MAX_ID
 from app.models.types import utcnow
+from app.services.audit.recording import record
 
 TOKEN_PREFIX = "fy_"  # noqa: S105 (marks our tokens; not a secret)
 # 32 random bytes: 43 URL-safe characters after the prefix.
@@ -73,6 +74,8 @@ def create_token(user: User, name: str, scope: str | TokenScope) -> tuple[ApiTok
         prefix=value[:SHOWN_PREFIX_CHARS],
     )
     db.session.add(token)
+    db.session.flush()  # the entry names the token's id
+    record("token.created", token, details={"scope": scope.value})
     db.session.commit()
     return token, value
 
@@ -105,6 +108,7 @@ def get_token_for(user: User, token_id: int) -> ApiToken:
 def revoke_token(token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        record("token.revoked", token)
         db.session.commit()
 
 

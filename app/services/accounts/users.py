@@ -17,6 +17,8 @@ from app.exceptions import NotAllowed
 from app.exceptions import NotFound
 from app.exceptions import ValidationFailed
 from app.extensions import db
+from app.models import ActorKind
+from app.models import Outcome
 from app.models import Role
 from app.models import User
 from app.services.accounts import throttle
@@ -24,6 +26,10 @@ from app.services.accounts.passwords import check_password_rules
 from app.services.accounts.passwords import hash_password
 from app.services.accounts.passwords import needs_rehash
 from app.services.accounts.passwords import verify_password
+from app.services.audit.recording import Actor
+from app.services.audit.recording import Target
+from app.services.audit.recording import record
+from app.services.audit.recording import user_actor
 
 SIGN_IN_FAILED = "Email or password is not right."
 
@@ -79,6 +85,8 @@ def create_user(
         must_change_password=must_change,
     )
     db.session.add(user)
+    db.session.flush()  # the entry names the user's id
+    record("user.created", user, details={"role": role.value})
     db.session.commit()
     return user
 
@@ -111,10 +119,12 @@ def authenticate(email: str, password: str, address: str) -> User:
     valid = verify_password(user.password_hash if user else None, password)
     if not valid or user is None or not user.is_active_user:
         throttle.record_login_failure(email, address)
+        _record_failed_sign_in(email, user)
         raise ValidationFailed(SIGN_IN_FAILED, code="invalid_credentials")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = datetime.now(UTC)
+    record("signin.succeeded", user, actor=user_actor(user))
     db.session.commit()
     return user
 
@@ -128,6 +138,16 @@ def confirm_password(user: User, password: str, address: str) -> None:
         raise ValidationFailed(
             "That password is not right.", field="password", code="wrong_password"
         )
+
+
+def _record_failed_sign_in(email: str, user: User | None) -> None:
+    # The typed address is kept (cut short) even when no such user exists: repeated tries
+    # at one address are what an owner looks for.
+    typed = email.strip().lower()[:200]
+    actor = user_actor(user) if user else Actor(ActorKind.USER, None, typed)
+    target = user if user else Target("user", None, typed)
+    record("signin.failed", target, outcome=Outcome.REFUSED, actor=actor)
+    db.session.commit()
 
 
 def load_user_from_session_id(session_id: str) -> User | None:
@@ -159,6 +179,7 @@ def set_password(user: User, new_password: str, *, field: str = "password") -> N
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     user.end_all_sessions()
+    record("user.password_changed", user)
     db.session.commit()
 
 
@@ -168,6 +189,7 @@ def reset_password(user: User) -> str:
     user.password_hash = hash_password(temporary_password)
     user.must_change_password = True
     user.end_all_sessions()
+    record("user.password_reset", user)
     db.session.commit()
     return temporary_password
 
@@ -188,6 +210,8 @@ def change_role(user: User, role: str | Role) -> None:
         _ensure_not_last_owner(
             user, "The last active owner cannot be demoted; promote someone else first."
         )
+    if role != user.role:
+        record("user.role_changed", user, details={"from": user.role.value, "to": role.value})
     user.role = role
     db.session.commit()
 
@@ -196,6 +220,8 @@ def set_active(user: User, active: bool) -> None:
     if not active:
         _ensure_not_last_owner(user, "The last active owner cannot be deactivated.")
         user.end_all_sessions()
+    if active != user.is_active_user:
+        record("user.reactivated" if active else "user.deactivated", user)
     user.is_active_user = active
     db.session.commit()
 

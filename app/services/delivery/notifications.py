@@ -22,6 +22,7 @@ from app.models import User
 from app.models import WebhookEndpoint
 from app.models.delivery import MAX_RECIPIENTS
 from app.services.accounts.users import normalize_email
+from app.services.audit.recording import record
 from app.services.delivery import outbox
 from app.services.delivery.mail import email_payload
 from app.services.submissions.answer_sheet import AnsweredField
@@ -92,6 +93,15 @@ def update_settings(
     settings.autoresponder_message = message
     settings.autoresponder_include_answers = autoresponder_include_answers
     db.session.add(settings)
+    record(
+        "notifications.changed",
+        form,
+        details={
+            "recipients": len(settings.recipients),
+            "autoresponder": autoresponder_enabled,
+            "autoresponder_includes_answers": autoresponder_include_answers,
+        },
+    )
     db.session.commit()
     return settings
 

@@ -59,6 +59,7 @@ class ClaimedDelivery:
     attempt: int
     max_attempts: int
     claim_token: str
+    submission_id: int | None = None
 
 
 def retry_delay(
@@ -163,6 +164,7 @@ def _snapshot(delivery_id: int) -> ClaimedDelivery:
         attempt=row.attempts,
         max_attempts=row.max_attempts,
         claim_token=row.claim_token or "",
+        submission_id=row.submission_id,
     )
 
 

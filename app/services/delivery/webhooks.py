@@ -44,6 +44,7 @@ from app.models.delivery import FAILING_TIME_BEFORE_DISABLING
 from app.models.delivery import FAILURES_BEFORE_DISABLING
 from app.models.types import MAX_ID
 from app.models.types import utcnow
+from app.services.audit.recording import record
 from app.services.delivery import netcheck
 from app.services.delivery import outbox
 from app.services.delivery.transport import SendResult
@@ -145,6 +146,8 @@ def add_endpoint(
         created_by_id=user.id if user else None,
     )
     db.session.add(endpoint)
+    db.session.flush()  # the entry names the endpoint's id
+    record("webhook.created", endpoint, details={"preset": endpoint.preset.value})
     db.session.commit()
     return endpoint, endpoint.secret
 
@@ -159,16 +162,23 @@ def update_endpoint(
         endpoint.consecutive_failures = 0
         endpoint.disabled_reason = None
     endpoint.enabled = enabled
+    record(
+        "webhook.updated",
+        endpoint,
+        details={"preset": endpoint.preset.value, "enabled": enabled},
+    )
     db.session.commit()
 
 
 def rotate_secret(endpoint: WebhookEndpoint) -> str:
     endpoint.secret = new_secret()
+    record("webhook.secret_rotated", endpoint)
     db.session.commit()
     return endpoint.secret
 
 
 def delete_endpoint(endpoint: WebhookEndpoint) -> None:
+    record("webhook.deleted", endpoint)
     db.session.delete(endpoint)
     db.session.commit()
 
@@ -372,6 +382,8 @@ def _disable(endpoint_id: int, failures: int, now: datetime) -> bool:
     )
     if disabled is None:
         return False
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
+    record("webhook.disabled", endpoint, details={"failures": failures})
     outbox.fail_pending(endpoint_id, "The webhook was disabled after failing repeatedly.", now)
     log.warning("webhook %s disabled after %s failures in a row", endpoint_id, failures)
     return True

@@ -18,6 +18,10 @@ from app.models import DeliveryTrigger
 from app.models import WebhookEndpoint
 from app.models.types import utcnow
 from app.ops.counters import count
+from app.services import retention
+from app.services.audit.reading import purge_older_than
+from app.services.audit.recording import acting_as
+from app.services.audit.recording import system_actor
 from app.services.delivery import backlog
 from app.services.delivery import mail
 from app.services.delivery import notifications
@@ -33,6 +37,8 @@ log = logging.getLogger("formyard.worker")
 
 Clock = Callable[[], datetime]
 PURGE_EVERY = timedelta(hours=1)
+RETENTION_EVERY = timedelta(days=1)
+WORKER = system_actor("worker")
 # SQLite's search index and the summary rollups are brought up to date before a search or a
 # summary; doing it now and then here too keeps those quick after a busy day.
 CATCH_UP_EVERY = timedelta(minutes=1)
@@ -63,6 +69,7 @@ class Worker:
         self.name = backlog.this_worker_name()
         self.started_at: datetime | None = None
         self.next_heartbeat_at: datetime | None = None
+        self.next_retention_at: datetime | None = None
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set, resting ``poll_seconds`` whenever nothing is due."""
@@ -80,9 +87,10 @@ class Worker:
     def run_once(self, limit: int = 100) -> int:
         """Send up to ``limit`` due deliveries; returns how many were handled."""
         handled = 0
-        with self.app.app_context():
+        with self.app.app_context(), acting_as(WORKER):
             self._beat_now_and_then()
             self._purge_now_and_then()
+            self._retain_daily()
             self._catch_up_now_and_then()
             if not outbox.any_due(self.clock()):
                 return 0
@@ -136,6 +144,8 @@ class Worker:
             and webhooks.note_result(endpoint_id, result.succeeded, now)
         ):
             notifications.queue_webhook_disabled_email(endpoint_id)
+        if owned and result.succeeded and claimed.submission_id is not None:
+            retention.forget_if_forwarded(claimed.submission_id)
         db.session.commit()
         if not result.succeeded:
             count("delivery_failures", claimed.kind.value, self.app)
@@ -166,6 +176,21 @@ class Worker:
             if expired:
                 log.info("removed %s partial responses past their expiry", expired)
             self.next_purge_at = now + PURGE_EVERY
+
+    def _retain_daily(self) -> None:
+        now = self.clock()
+        if self.next_retention_at is None:
+            last = retention.last_run_at()
+            self.next_retention_at = last + RETENTION_EVERY if last else now
+        if now < self.next_retention_at:
+            return
+        counts = retention.run(now)
+        if counts.submissions or counts.trashed_submissions or counts.trashed_forms:
+            log.info("retention deleted %s", counts)
+        audit_days = self.app.config["AUDIT_RETENTION_DAYS"]
+        if audit_days > 0 and (removed := purge_older_than(audit_days, now)):
+            log.info("removed %s audit entries over %s days old", removed, audit_days)
+        self.next_retention_at = now + RETENTION_EVERY
 
     def _catch_up_now_and_then(self) -> None:
         now = self.clock()

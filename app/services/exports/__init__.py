@@ -5,6 +5,7 @@ from app.services.exports.streaming import FORMATS
 from app.services.exports.streaming import export_filename
 from app.services.exports.streaming import header
 from app.services.exports.streaming import plan_export
+from app.services.exports.streaming import record_export
 from app.services.exports.streaming import stream_export
 from app.services.exports.writing import csv_field
 
@@ -14,5 +15,6 @@ __all__ = [
     "export_filename",
     "header",
     "plan_export",
+    "record_export",
     "stream_export",
 ]

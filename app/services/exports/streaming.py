@@ -37,6 +37,7 @@ from sqlalchemy import literal_column
 from sqlalchemy import select
 
 from app.database import is_postgresql
+from app.extensions import db
 from app.fields import FIELD_TYPES
 from app.fields import ExportContext
 from app.fields import FieldSpec
@@ -49,6 +50,7 @@ from app.models import Submission
 from app.models import SubmissionNote
 from app.models import SubmissionTag
 from app.models import Tag
+from app.services.audit.recording import record
 from app.services.exports import xlsx
 from app.services.exports.writing import CSV
 from app.services.exports.writing import XLSX
@@ -400,3 +402,13 @@ def stream_export(
 
 def export_filename(form: Form, export_format: str, now: datetime) -> str:
     return f"{form.slug}-submissions-{now:%Y%m%d-%H%M}.{FORMATS[export_format][1]}"
+
+
+def record_export(
+    form: Form, export_format: str, *, rows: int | None, partial: bool = False
+) -> None:
+    """Audit that someone took the form's submissions (or partial responses) away, and commit:
+    the export itself changes nothing, so the entry is a transaction of its own."""
+    action = "export.partials" if partial else "export.submissions"
+    record(action, form, details={"format": export_format, "rows": rows})
+    db.session.commit()

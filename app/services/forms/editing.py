@@ -28,10 +28,13 @@ from app.models import FormVersion
 from app.models import User
 from app.models.form import TRASH_DAYS
 from app.models.types import utcnow
+from app.services.audit.recording import record
 from app.services.forms.access import check_allowed
 from app.services.forms.access import get_form_by_slug
 from app.services.forms.settings import apply_nested_settings
 from app.services.forms.settings import copy_settings
+from app.services.forms.settings import current_settings
+from app.services.forms.settings import record_setting_changes
 from app.services.forms.templates import TEMPLATES
 from app.services.forms.templates import get_template
 
@@ -304,6 +307,7 @@ def update_form(
     """Change any of a form's details (title, description, slug), draft fields, named
     conditions and settings at once; what is left out stays. Everything is checked before
     anything is stored, so a refusal changes nothing."""
+    before = current_settings(form)
     try:
         if details:
             current = {"title": form.title, "description": form.description, "slug": form.slug}
@@ -317,6 +321,7 @@ def update_form(
     except DomainError:
         db.session.rollback()
         raise
+    record_setting_changes(form, before)
     db.session.commit()
 
 
@@ -338,11 +343,13 @@ def duplicate_form(form: Form, user: User | None) -> Form:
 
 def trash_form(form: Form) -> None:
     form.deleted_at = utcnow()
+    record("form.deleted", form)
     db.session.commit()
 
 
 def restore_form(form: Form) -> None:
     form.deleted_at = None
+    record("form.restored", form)
     db.session.commit()
 
 

@@ -18,6 +18,7 @@ from app.models import FormStatus
 from app.models import FormVersion
 from app.models import User
 from app.models.form import SCHEMA_VERSION
+from app.services.audit.recording import record
 
 
 def publish(form: Form, user: User | None) -> FormVersion:
@@ -54,6 +55,7 @@ def publish(form: Form, user: User | None) -> FormVersion:
     form.has_unpublished_changes = False
     if form.status == FormStatus.DRAFT:
         form.status = FormStatus.OPEN
+    record("form.published", form, details={"version": number})
     db.session.commit()
     return version
 

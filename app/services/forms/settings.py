@@ -22,6 +22,7 @@ from app.fields.filekinds import ENDPOINT_DEFAULT_KINDS
 from app.fields.filekinds import FILE_KINDS
 from app.models import Form
 from app.models import FormStatus
+from app.services.audit.recording import record
 
 ORIGIN_PATTERN = re.compile(r"https?://[a-z0-9.-]+(:\d{1,5})?")
 
@@ -93,6 +94,20 @@ def _check_response_limit(limit: int | None) -> int | None:
 def _check_resume_days(days: int | None) -> int:
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
         raise ValidationFailed("Use a number of days from 1 to 365.", field="resume_days")
+    return days
+
+
+MAX_RETENTION_DAYS = 36_500
+
+
+def _check_retention_days(days: int | None) -> int | None:
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_RETENTION_DAYS:
+        raise ValidationFailed(
+            f"Use a number of days from 1 to {MAX_RETENTION_DAYS:,}, or leave it empty.",
+            field="retention_days",
+        )
     return days
 
 
@@ -179,13 +194,31 @@ SETTINGS: tuple[Setting, ...] = (
         check=_check_file_kinds,
         read=list,
     ),
+    # Days a submission is kept; None: the site's RETENTION_DAYS (app/services/retention).
+    Setting("retention_days", SettingKind.COUNT, None, check=_check_retention_days),
+    Setting("forward_only", SettingKind.FLAG, False),
 )
 
 
 def update_settings(form: Form, **settings: Any) -> None:
     """Check and save a form's settings: every one in ``SETTINGS``, by its name."""
+    before = current_settings(form)
     _apply_settings(form, settings)
+    record_setting_changes(form, before)
     db.session.commit()
+
+
+def record_setting_changes(form: Form, before: dict[str, Any]) -> None:
+    """Audit which settings changed since ``before`` (their names, never their values, which
+    may be text the owner wrote), and a change of status as an action of its own."""
+    after = current_settings(form)
+    changed = [name for name in after if after[name] != before.get(name)]
+    if not changed:
+        return
+    record("form.settings_changed", form, details={"changed": changed})
+    if after["status"] != before.get("status"):
+        action = "form.closed" if after["status"] == FormStatus.CLOSED else "form.reopened"
+        record(action, form, details={"from": before.get("status"), "to": after["status"]})
 
 
 def current_settings(form: Form) -> dict[str, Any]:

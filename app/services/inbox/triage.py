@@ -31,6 +31,7 @@ from app.models import Submission
 from app.models import User
 from app.models.form import TRASH_DAYS
 from app.models.types import utcnow
+from app.services.audit.recording import record
 from app.services.inbox import rollups
 from app.services.inbox import tagging
 from app.services.submissions.accepting import count_submission
@@ -233,6 +234,7 @@ def apply_bulk(form: Form, action: str, batches: Iterable[list[int]]) -> int:
             changed += _restore(form.id, ids)
         else:
             changed += _update_flags(form, ids, action)
+    record(f"inbox.bulk_{action}", form, details={"changed": changed})
     db.session.commit()
     return changed
 
