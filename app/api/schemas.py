@@ -166,6 +166,16 @@ class SettingsSchema(Schema):
     check_answers = fields.Boolean(
         metadata={"description": "Show a 'Check your answers' page before the final submit."}
     )
+    spam_threshold = fields.Integer(
+        strict=True,
+        metadata={
+            "description": "A public post whose spam score reaches this (1 to 1000, default "
+            "50) is stored in Spam."
+        },
+    )
+    require_proof_of_work = fields.Boolean(
+        metadata={"description": "Refuse public posts without a solved ALTCHA challenge."}
+    )
     endpoint_file_kinds = fields.List(
         fields.String(validate=validate.OneOf(FILE_KINDS)),
         metadata={
