@@ -9,6 +9,12 @@ const vendor = join(root, "app/static/vendor");
 const testVendor = join(root, "tests/browser/vendor");
 
 const files = {
+  // The proof-of-work widget, built for a strict CSP: its styles and its web worker are files
+  // of their own (app/static/js/proof-of-work.js registers the worker).
+  "altcha/dist/external/altcha.min.js": "altcha/altcha.min.js",
+  "altcha/dist/external/altcha.css": "altcha/altcha.css",
+  "altcha/dist/workers/pbkdf2.js": "altcha/pbkdf2.js",
+  "altcha/LICENSE.txt": "altcha/LICENSE.txt",
   "chart.js/dist/chart.umd.min.js": "chart.js/chart.umd.min.js",
   "chart.js/LICENSE.md": "chart.js/LICENSE.md",
   "@picocss/pico/css/pico.min.css": "pico/pico.min.css",

@@ -250,6 +250,8 @@ def _render(form, version, embedded, action, query, bound, errors, page) -> str:
             if spec.show_if and referenced_fields(spec.show_if, flow.named) <= page_keys
         },
         named_conditions=flow.named or None,
+        # A form with pages is scored when sent, on its answers, without proof of work.
+        proof_of_work=page is None,
     )
 
 

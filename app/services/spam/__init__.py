@@ -1,5 +1,7 @@
 """Spam protection: a post's signals and score (scoring), and proof of work (proof_of_work)."""
 
+from app.services.spam.proof_of_work import check_proof_of_work
+from app.services.spam.proof_of_work import new_challenge
 from app.services.spam.scoring import DEFAULT_THRESHOLD
 from app.services.spam.scoring import DESCRIPTIONS
 from app.services.spam.scoring import WEIGHTS
@@ -21,7 +23,9 @@ __all__ = [
     "SpamVerdict",
     "TokenState",
     "answer_texts",
+    "check_proof_of_work",
     "content_signals",
     "judge_spam",
+    "new_challenge",
     "request_signals_of",
 ]

@@ -67,7 +67,8 @@ WEIGHTS: dict[Signal, int] = {
     Signal.MANY_LINKS: 30,
     Signal.SPAM_PHRASES: 30,
     Signal.UNEXPECTED_SCRIPT: 25,
-    Signal.NO_PROOF_OF_WORK: 20,
+    # Low: respondents without JavaScript are people too. A person is never too fast as well.
+    Signal.NO_PROOF_OF_WORK: 10,
 }
 
 DESCRIPTIONS: dict[Signal, str] = {
@@ -168,11 +169,11 @@ def answer_texts(answers: dict[str, Any]) -> list[str]:
 
 
 def judge_spam(signals: Iterable[Signal], threshold: int, *, honeypot: bool = False) -> SpamVerdict:
-    """Sum the signals' weights; spam at or above ``threshold``, and always for the honeypot."""
+    """Sum the signals' weights; spam above ``threshold``, and always for the honeypot."""
     found = list(dict.fromkeys([Signal.HONEYPOT, *signals] if honeypot else signals))
     reasons = [
         {"code": signal.value, "weight": WEIGHTS[signal], "description": DESCRIPTIONS[signal]}
         for signal in found
     ]
     score = sum(WEIGHTS[signal] for signal in found)
-    return SpamVerdict(score, reasons, is_spam=honeypot or (bool(found) and score >= threshold))
+    return SpamVerdict(score, reasons, is_spam=honeypot or score > threshold)

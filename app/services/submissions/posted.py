@@ -29,7 +29,17 @@ from app.models import EndpointKey
 from app.services.spam.scoring import RequestSignals
 
 # Formspree's special fields: they steer the submission and are not shown as answers.
-SPECIAL_FIELDS = {"_next", "_subject", "_replyto", "_cc", "_gotcha", "_token", "_language"}
+# "altcha" is the proof-of-work widget's solution (app/services/spam/proof_of_work.py).
+SPECIAL_FIELDS = {
+    "_next",
+    "_subject",
+    "_replyto",
+    "_cc",
+    "_gotcha",
+    "_token",
+    "_language",
+    "altcha",
+}
 HONEYPOT_FIELD = "_gotcha"
 # Special fields a static-site form also keeps as answers, under these names, as Formspree does:
 # the sender's address and the subject are shown, searched, exported and sent like any answer.
