@@ -14,6 +14,9 @@ const files = {
   "altcha/dist/external/altcha.min.js": "altcha/altcha.min.js",
   "altcha/dist/external/altcha.css": "altcha/altcha.css",
   "altcha/dist/workers/pbkdf2.js": "altcha/pbkdf2.js",
+  // The whole widget in one classic script (workers and styles inside), for static sites'
+  // own pages: the snippet the Share page shows.
+  "altcha/dist/main/altcha.umd.min.cjs": "altcha/altcha.site.min.js",
   "altcha/LICENSE.txt": "altcha/LICENSE.txt",
   "chart.js/dist/chart.umd.min.js": "chart.js/chart.umd.min.js",
   "chart.js/LICENSE.md": "chart.js/LICENSE.md",

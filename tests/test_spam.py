@@ -3,6 +3,7 @@ it never sends, static-site posts without a token, and proof of work (ALTCHA).""
 
 from __future__ import annotations
 
+import html
 import time
 from types import SimpleNamespace
 
@@ -10,6 +11,7 @@ import altcha
 import pytest
 
 from app.models import Role
+from app.services import forms
 from app.services.spam import WEIGHTS
 from app.services.spam import RequestSignals
 from app.services.spam import Signal
@@ -336,3 +338,16 @@ def test_the_challenge_endpoint_answers_the_forms_websites(app, client):
     assert response.json["parameters"]["algorithm"] == "PBKDF2/SHA-256"
     other = client.get(f"/f/{slug}/challenge", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_the_share_page_shows_the_widget_for_a_static_site(app, signed_in):
+    slug = make_endpoint(app, slug="site")
+    with app.app_context():
+        form_id = forms.get_form_by_slug(slug).id
+    base = app.config["BASE_URL"]
+    page = html.unescape(
+        signed_in(Role.OWNER).get(f"/forms/{form_id}/share").get_data(as_text=True)
+    )
+    assert "Add proof of work to a static site's form" in page
+    assert f'<script src="{base}/static/vendor/altcha/altcha.site.min.js" async></script>' in page
+    assert f'<altcha-widget challenge="{base}/f/{slug}/challenge" name="altcha"' in page
