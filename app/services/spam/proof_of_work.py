@@ -92,6 +92,7 @@ def _use_once(signature: str, expires_at: int) -> None:
         insert(UsedChallenge)
         .values(signature=signature, expires_at=datetime.fromtimestamp(expires_at, UTC))
         .on_conflict_do_nothing()
+        .returning(UsedChallenge.signature)  # rowcount is -1 for the ORM's inserts on psycopg
     )
-    if db.session.execute(statement).rowcount != 1:
+    if db.session.execute(statement).first() is None:
         raise ProofOfWorkInvalid(INVALID_MESSAGE)
