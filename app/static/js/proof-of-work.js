@@ -15,5 +15,7 @@ if (holder) {
   widget.setAttribute("challenge", holder.dataset.proofOfWork);
   widget.setAttribute("name", "altcha");
   widget.setAttribute("auto", "onload");
+  // The widget's links to altcha.org would be one more thing to read and tab past.
+  widget.setAttribute("configuration", JSON.stringify({ hideLogo: true, hideFooter: true }));
   holder.append(widget);
 }
