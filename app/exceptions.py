@@ -139,3 +139,17 @@ class PageNotReached(DomainError):
 
     status = 409
     code = "PAGE_NOT_REACHED"
+
+
+class ProofOfWorkRequired(DomainError):
+    """The form requires proof of work and the post carries none (no JavaScript, or a script)."""
+
+    status = 422
+    code = "CAPTCHA_REQUIRED"
+
+
+class ProofOfWorkInvalid(DomainError):
+    """A proof of work that is wrong, expired, for another form, or used already."""
+
+    status = 422
+    code = "CAPTCHA_INVALID"

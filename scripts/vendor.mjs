@@ -12,6 +12,15 @@ const testVendor = join(root, "tests/browser/vendor");
 const webhookVendor = join(root, "tests/webhooks/node_modules");
 
 const files = {
+  // The proof-of-work widget, built for a strict CSP: its styles and its web worker are files
+  // of their own (app/static/js/proof-of-work.js registers the worker).
+  "altcha/dist/external/altcha.min.js": "altcha/altcha.min.js",
+  "altcha/dist/external/altcha.css": "altcha/altcha.css",
+  "altcha/dist/workers/pbkdf2.js": "altcha/pbkdf2.js",
+  // The whole widget in one classic script (workers and styles inside), for static sites'
+  // own pages: the snippet the Share page shows.
+  "altcha/dist/main/altcha.umd.min.cjs": "altcha/altcha.site.min.js",
+  "altcha/LICENSE.txt": "altcha/LICENSE.txt",
   "chart.js/dist/chart.umd.min.js": "chart.js/chart.umd.min.js",
   "chart.js/LICENSE.md": "chart.js/LICENSE.md",
   "@picocss/pico/css/pico.min.css": "pico/pico.min.css",

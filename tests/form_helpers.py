@@ -97,6 +97,8 @@ SETTINGS_TO_CARRY: dict[str, Any] = {
     "resume_days": 14,
     "one_question_per_page": True,
     "check_answers": True,
+    "spam_threshold": 70,
+    "require_proof_of_work": True,
     "endpoint_file_kinds": ["pdf", "text"],
     "retention_days": 90,
     "forward_only": True,

@@ -169,6 +169,24 @@ class SettingsSchema(Schema):
     check_answers = fields.Boolean(
         metadata={"description": "Show a 'Check your answers' page before the final submit."}
     )
+    spam_threshold = fields.Integer(
+        strict=True,
+        metadata={
+            "description": "A public post whose spam score reaches this (1 to 1000, default "
+            "50) is stored in Spam."
+        },
+    )
+    require_proof_of_work = fields.Boolean(
+        metadata={"description": "Refuse public posts without a solved ALTCHA challenge."}
+    )
+    endpoint_file_kinds = fields.List(
+        fields.String(validate=validate.OneOf(FILE_KINDS)),
+        metadata={
+            "description": "The kinds of file a static-site form keeps, each checked by its "
+            "content; empty: no files. Web pages, SVG, scripts and programs are never kept. "
+            f"Default: {', '.join(ENDPOINT_DEFAULT_KINDS)}."
+        },
+    )
     retention_days = fields.Integer(
         strict=True,
         allow_none=True,
@@ -182,14 +200,6 @@ class SettingsSchema(Schema):
             "description": "Delete each submission once every email and webhook call for it "
             "has been delivered."
         }
-    )
-    endpoint_file_kinds = fields.List(
-        fields.String(validate=validate.OneOf(FILE_KINDS)),
-        metadata={
-            "description": "The kinds of file a static-site form keeps, each checked by its "
-            "content; empty: no files. Web pages, SVG, scripts and programs are never kept. "
-            f"Default: {', '.join(ENDPOINT_DEFAULT_KINDS)}."
-        },
     )
 
 

@@ -150,6 +150,18 @@ class SettingsForm(BuilderForm):
         "Show a “Check your answers” page before sending",
         description="Respondents see all their answers, and may change any, before they send.",
     )
+    spam_threshold = IntegerField(
+        "Spam score that sends a response to Spam",
+        validators=[Optional()],
+        widget=NumberInput(min=1, max=1000),
+        description="From 1 to 1000; 50 by default. Each sign of a bot adds to a response's "
+        "score (README, “Spam”). Lower catches more, and risks more real responses in Spam.",
+    )
+    require_proof_of_work = BooleanField(
+        "Require proof of work",
+        description="Respondents' browsers must solve a small puzzle (about a second) with "
+        "JavaScript on. Without it, a missing solution only adds to the spam score.",
+    )
     endpoint_file_kinds = SelectMultipleField(
         "Files this form keeps",
         choices=[SelectChoice(kind, KIND_NAMES[kind].capitalize()) for kind in FILE_KINDS],

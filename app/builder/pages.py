@@ -91,6 +91,18 @@ def endpoint_snippet(form: Form) -> str:
     return "\n".join(lines)
 
 
+def proof_of_work_snippet(form: Form) -> str:
+    """The ALTCHA widget for a static site's form: it fetches the form's challenge (CORS for
+    the form's websites) and puts its solution in the form's "altcha" field."""
+    base = current_app.config["BASE_URL"]
+    return (
+        f'<script src="{escape(base)}/static/vendor/altcha/altcha.site.min.js" async></script>\n'
+        "<!-- inside your <form>, before its button: -->\n"
+        f'<altcha-widget challenge="{escape(public_url(form))}/challenge" name="altcha" '
+        'auto="onload"></altcha-widget>'
+    )
+
+
 # --- answers ----------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from app.builder.pages import form_page
 from app.builder.pages import form_state
 from app.builder.pages import json_domain_error
 from app.builder.pages import load_form
+from app.builder.pages import proof_of_work_snippet
 from app.builder.pages import public_path
 from app.builder.pages import public_url
 from app.builder.pages import refused
@@ -147,6 +148,7 @@ def share_form(form_id: int):
         public_url=public_url(form),
         embed_snippet=embed_snippet(form),
         endpoint_snippet=endpoint_snippet(form),
+        proof_of_work_snippet=proof_of_work_snippet(form),
     )
 
 

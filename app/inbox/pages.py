@@ -25,6 +25,7 @@ SPAM_REASONS = {
     "honeypot": "Honeypot filled in",
     "rate": "Too many from one address",
     "rule": "Matched a spam rule",
+    "score": "Spam score over the form's threshold",
     "manual": "Marked as spam",
 }
 ACTION_MESSAGES = {

@@ -21,6 +21,7 @@ from app.models.form import FormVersion
 from app.models.form import FormViewCount
 from app.models.partial import PartialResponse
 from app.models.rollup import SummaryRollup
+from app.models.spam import UsedChallenge
 from app.models.submission import IdempotencyClaim
 from app.models.submission import SpamReason
 from app.models.submission import StoredFile
@@ -68,6 +69,7 @@ __all__ = [
     "Tag",
     "TokenScope",
     "TwoStepPolicy",
+    "UsedChallenge",
     "User",
     "WebhookEndpoint",
     "WebhookPreset",

@@ -97,6 +97,10 @@ class Form(db.Model):
     retention_days: Mapped[int | None]
     # Delete each submission once every email and webhook call for it has been delivered.
     forward_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Spam: a public post whose spam score reaches the threshold goes to the Spam folder; with
+    # proof of work required, a post without a solution is refused (app/services/spam).
+    spam_threshold: Mapped[int] = mapped_column(default=50, server_default=text("50"))
+    require_proof_of_work: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Kept up to date by the submission service, so lists and limits need no COUNT(*).
     submission_count: Mapped[int] = mapped_column(default=0)

@@ -37,6 +37,7 @@ class SpamReason(enum.StrEnum):
     HONEYPOT = "honeypot"
     RATE = "rate"
     RULE = "rule"
+    SCORE = "score"  # its spam score reached the form's threshold (spam_reasons say why)
     MANUAL = "manual"  # an admin marked it from the inbox
 
 
@@ -66,6 +67,10 @@ class Submission(db.Model):
     idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     is_spam: Mapped[bool] = mapped_column(default=False)
     spam_reason: Mapped[str | None] = mapped_column(String(32))
+    # The signals a public post carried and their summed weight (app/services/spam); None for
+    # posts that are not scored (the API's) and those stored before scores.
+    spam_score: Mapped[int | None]
+    spam_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     is_read: Mapped[bool] = mapped_column(default=False)
     is_starred: Mapped[bool] = mapped_column(default=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -33,6 +33,7 @@ from app.flow.pages import Flow
 from app.flow.piping import pipe
 from app.models import Form
 from app.models import FormVersion
+from app.services.spam import TokenState
 from app.services.submissions import specs_for
 from app.services.submissions import version_form_class
 from app.services.submissions import version_specs
@@ -67,6 +68,19 @@ def idempotency_key_from_token(form: Form, token: str | None) -> str | None:
     if time.time() - int(issued) > TOKEN_MAX_AGE:
         return None
     return f"page:{nonce}"
+
+
+def page_token_signals(form: Form, token: str | None) -> tuple[TokenState, float | None]:
+    """Whether the post carries the page's token, and how long ago the page was rendered."""
+    parts = (token or "").split(".")
+    if not token:
+        return TokenState.MISSING, None
+    if len(parts) != 3 or not parts[1].isdigit():
+        return TokenState.INVALID, None
+    nonce, issued, signature = parts
+    if not hmac.compare_digest(signature, _signature(form.id, nonce, issued)):
+        return TokenState.INVALID, None
+    return TokenState.VALID, time.time() - int(issued)
 
 
 def _signature(form_id: int, nonce: str, issued: str) -> str:
@@ -236,6 +250,8 @@ def _render(form, version, embedded, action, query, bound, errors, page) -> str:
             if spec.show_if and referenced_fields(spec.show_if, flow.named) <= page_keys
         },
         named_conditions=flow.named or None,
+        # A form with pages is scored when sent, on its answers, without proof of work.
+        proof_of_work=page is None,
     )
 
 

@@ -259,6 +259,11 @@ def preflight(form: Form) -> Response:
     return _with_cors(form, response)
 
 
+def json_for(form: Form, body: dict) -> Response:
+    """JSON the form's websites may read (CORS for its allowed origins)."""
+    return _with_cors(form, jsonify(body))
+
+
 def _with_cors(form: Form, response: Response) -> Response:
     origin = request.headers.get("Origin")
     if origin and form.allows_origin(origin):

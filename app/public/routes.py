@@ -17,9 +17,14 @@ from app.public.cache import form_or_404
 from app.public.page_routes import submit_page
 from app.public.pages import first_page
 from app.public.pages import idempotency_key_from_token
+from app.public.pages import page_token_signals
 from app.public.pages import render_form_page
 from app.services.accounts import throttle
 from app.services.forms.view_counts import record_view
+from app.services.spam import RequestSignals
+from app.services.spam import check_proof_of_work
+from app.services.spam import new_challenge
+from app.services.spam.proof_of_work import FIELD_NAME as PROOF_OF_WORK_FIELD
 from app.services.submissions import MAX_IDEMPOTENCY_KEY_CHARS
 from app.services.submissions import SubmissionContext
 from app.services.submissions import request_fingerprint
@@ -78,16 +83,18 @@ def _submit(form: Form, *, embedded: bool):
     # One budget per address and form, whether it posts to the page or to the embed. A form
     # with pages spends it once per respondent, when their answers start (submit_page).
     paged = "_page" in request.form
+    posts_left = None
     try:
         if not paged:
-            throttle.ensure_submission_allowed(request.remote_addr or "", form.slug)
+            posts_left = throttle.ensure_submission_allowed(request.remote_addr or "", form.slug)
     except Throttled as error:
         return responses.throttled(form, error)
     try:
         data, files = responses.submitted_fields()  # a JSON answer no page could send is invalid
+        context = _context(form, data, files, posts_left, paged=paged)
         if paged:
-            return submit_page(form, data, files, _context(form, data, files), embedded)
-        accepted = submit(form, data, files, _context(form, data, files))
+            return submit_page(form, data, files, context, embedded)
+        accepted = submit(form, data, files, context)
     except SubmissionInvalid as error:
         return responses.invalid(form, error, embedded)
     except AlreadyResponded:
@@ -95,10 +102,13 @@ def _submit(form: Form, *, embedded: bool):
     return responses.accepted(form, accepted, embedded)
 
 
-def _context(form: Form, data: MultiDict, files: MultiDict) -> SubmissionContext:
+def _context(
+    form: Form, data: MultiDict, files: MultiDict, posts_left: int | None, *, paged: bool
+) -> SubmissionContext:
     given_key = request.headers.get("Idempotency-Key", "").strip()[:MAX_IDEMPOTENCY_KEY_CHARS]
     key = given_key or idempotency_key_from_token(form, data.get("_token"))
     return SubmissionContext(
+        signals=_request_signals(form, data, posts_left, paged),
         origin=request.headers.get("Origin"),
         referrer=request.headers.get("Referer"),
         user_agent=request.headers.get("User-Agent"),
@@ -108,6 +118,29 @@ def _context(form: Form, data: MultiDict, files: MultiDict) -> SubmissionContext
         same_site=responses.is_same_site(),
         already_responded=responses.already_responded(form),
     )
+
+
+def _request_signals(
+    form: Form, data: MultiDict, posts_left: int | None, paged: bool
+) -> RequestSignals:
+    """A static-site form's own pages carry no token: it is neither missing nor timed. Pages
+    of a form with pages carry no proof of work (their answers are scored when sent)."""
+    solved = paged or check_proof_of_work(form, data.get(PROOF_OF_WORK_FIELD))
+    if form.is_endpoint and not data.get("_token"):
+        return RequestSignals(posts_left=posts_left, proof_of_work_missing=not solved)
+    token, age = page_token_signals(form, data.get("_token"))
+    return RequestSignals(
+        token=token, page_age_seconds=age, posts_left=posts_left, proof_of_work_missing=not solved
+    )
+
+
+@bp.get("/f/<slug>/challenge", provide_automatic_options=False)
+def proof_of_work_challenge(slug: str):
+    """A proof-of-work challenge for the form's widget, on its pages or a static site's."""
+    form = form_or_404(slug)
+    response = responses.json_for(form, new_challenge(form))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/f/<slug>", methods=["OPTIONS"])

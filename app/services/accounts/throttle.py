@@ -125,23 +125,25 @@ def record_login_failure(email: str, address: str, kind: str = LOGIN) -> None:
         log.warning("login throttle storage unavailable; failure not counted", exc_info=True)
 
 
-def ensure_submission_allowed(address: str, form_slug: str) -> None:
+def ensure_submission_allowed(address: str, form_slug: str) -> int | None:
     """Count a submission from ``address`` to the form; raise Throttled over the form limit.
+    Return how many more the window allows (a spam signal when few), None if unknown.
 
-    Checked here rather than by a route decorator: it is one storage call on the hottest path.
+    Checked here rather than by a route decorator: two storage calls on the hottest path.
     When the storage is down, submissions are still accepted (the outage is logged once).
     """
     limit = parse(current_app.config["SUBMISSION_RATE_LIMIT"])
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
     key = f"{prefix}submissions/{form_slug}/{address}"
     try:
-        if shared_counter().hit(limit, key):
-            submission_storage.succeeded()
-            return
-        reset_at, _remaining = shared_counter().get_window_stats(limit, key)
+        allowed = shared_counter().hit(limit, key)
+        reset_at, remaining = shared_counter().get_window_stats(limit, key)
     except Exception:
         submission_storage.failed()
-        return
+        return None
+    if allowed:
+        submission_storage.succeeded()
+        return remaining
     submission_storage.succeeded()
     raise Throttled(
         "Too many requests. Please wait a moment and try again.",

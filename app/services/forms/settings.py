@@ -111,6 +111,13 @@ def _check_retention_days(days: int | None) -> int | None:
     return days
 
 
+def _check_spam_threshold(threshold: int | None) -> int:
+    valid = isinstance(threshold, int) and not isinstance(threshold, bool)
+    if not valid or not 1 <= threshold <= 1000:
+        raise ValidationFailed("Use a spam score from 1 to 1000.", field="spam_threshold")
+    return threshold
+
+
 def _check_file_kinds(kinds: Any) -> list[str]:
     valid = isinstance(kinds, list | tuple) and all(kind in FILE_KINDS for kind in kinds)
     if not valid:
@@ -185,6 +192,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("resume_days", SettingKind.COUNT, 30, check=_check_resume_days),
     Setting("one_question_per_page", SettingKind.FLAG, False),
     Setting("check_answers", SettingKind.FLAG, False),
+    # A public post whose spam score reaches this goes to the Spam folder (app/services/spam).
+    Setting("spam_threshold", SettingKind.COUNT, 50, check=_check_spam_threshold),
+    Setting("require_proof_of_work", SettingKind.FLAG, False),
     # What files a static-site form keeps, checked by content (a built form's file questions
     # say it each for themselves).
     Setting(

@@ -36,6 +36,12 @@ from app.models import Submission
 from app.models.types import utcnow
 from app.ops.counters import count
 from app.services.forms.settings import normalize_origin
+from app.services.spam import Signal
+from app.services.spam import SpamVerdict
+from app.services.spam import answer_texts
+from app.services.spam import content_signals
+from app.services.spam import judge_spam
+from app.services.spam import request_signals_of
 from app.services.submissions import idempotency
 from app.services.submissions import rows as submission_rows
 from app.services.submissions import storage
@@ -127,20 +133,49 @@ def _submit_new(
         # A built form's spam too keeps only the files a static-site form would.
         answers, uploads = endpoint_answers(data, files, form.endpoint_file_kinds, strict=False)
         meta = special_fields(data, context)
-        return _store(form, None, answers, uploads, meta, context, spam=SpamReason.HONEYPOT)
+        spam = judge_spam(request_signals_of(context.signals), form.spam_threshold, honeypot=True)
+        return _store(form, None, answers, uploads, meta, context, spam=spam)
     if form.is_endpoint:
         answers, uploads = endpoint_answers(data, files, form.endpoint_file_kinds, strict=True)
         meta = special_fields(data, context)
-        return _store(form, None, answers, uploads, meta, context, may_stand_alone=may_stand_alone)
+        spam = assess_spam(form, answers, context, [form.title, *answers])
+        return _store(
+            form, None, answers, uploads, meta, context, spam=spam, may_stand_alone=may_stand_alone
+        )
     version_id = _published_version_id(form)
     answers, uploads, path = _validated_answers(version_id, data, files)
     checked = _checked_emails(version_id, answers)
     meta = special_fields(data, context, checked)
     if path is not None:
         meta["path"] = path
+    spam = assess_spam(form, answers, context, form_wording(form, version_id))
     return _store(
-        form, version_id, answers, uploads, meta, context, may_stand_alone=may_stand_alone
+        form,
+        version_id,
+        answers,
+        uploads,
+        meta,
+        context,
+        spam=spam,
+        may_stand_alone=may_stand_alone,
     )
+
+
+def form_wording(form: Form, version_id: int) -> list[str]:
+    """The form's own text, whose scripts its answers are expected in."""
+    return [form.title, *(spec.label for spec in version_specs(version_id))]
+
+
+def assess_spam(
+    form: Form, answers: dict[str, Any], context: SubmissionContext, wording: list[str]
+) -> SpamVerdict | None:
+    """The post's spam score against the form's threshold; None for a post that is not
+    scored (the API's, sent with an editor's token)."""
+    if context.signals is None:
+        return None
+    signals: list[Signal] = request_signals_of(context.signals)
+    signals += content_signals(answer_texts(answers), " ".join(wording))
+    return judge_spam(signals, form.spam_threshold)
 
 
 def _checked_emails(version_id: int, answers: dict[str, Any]) -> frozenset[str]:
@@ -226,8 +261,8 @@ class StoragePath(enum.Enum):
     WITH_DELIVERIES = enum.auto()  # counted in the request's transaction, with what receivers add
 
 
-def _choose_path(spam: SpamReason | None, may_stand_alone: bool) -> StoragePath:
-    if spam is not None:
+def _choose_path(spam: SpamVerdict | None, may_stand_alone: bool) -> StoragePath:
+    if spam is not None and spam.is_spam:
         return StoragePath.SPAM
     # Alone only if nothing was read in the session since the duplicate lookup, either.
     if may_stand_alone and not db.session().in_transaction():
@@ -243,7 +278,7 @@ def _store(
     meta: dict[str, Any],
     context: SubmissionContext,
     *,
-    spam: SpamReason | None = None,
+    spam: SpamVerdict | None = None,
     may_stand_alone: bool = False,
 ) -> Accepted:
     now = utcnow()
@@ -265,8 +300,9 @@ def _store(
     except FormUnavailable:
         db.session.rollback()
         raise
-    count("submissions", "spam" if spam is not None else "accepted")
-    return Accepted(submission.id, _next_url(form, meta, context), spam=spam is not None, meta=meta)
+    is_spam = path is StoragePath.SPAM
+    count("submissions", "spam" if is_spam else "accepted")
+    return Accepted(submission.id, _next_url(form, meta, context), spam=is_spam, meta=meta)
 
 
 def _file_ids(stored_answers: dict[str, Any]) -> list[str]:
@@ -289,7 +325,7 @@ def store_answers(
     meta: dict[str, Any],
     context: SubmissionContext,
     *,
-    spam: SpamReason | None = None,
+    spam: SpamVerdict | None = None,
 ) -> Accepted:
     """Store answers judged already, page by page (files saved as they came): the final
     submit of a form with pages. A repeat of the same final post gets the first answer: it
@@ -315,9 +351,10 @@ def _row_values(
     stored_answers: dict[str, Any],
     meta: dict[str, Any],
     context: SubmissionContext,
-    spam: SpamReason | None,
+    spam: SpamVerdict | None,
     now: datetime,
 ) -> dict[str, Any]:
+    is_spam = spam is not None and spam.is_spam
     return {
         "form_id": form.id,
         "version_id": version_id,
@@ -326,13 +363,22 @@ def _row_values(
         "created_at": now,
         "idempotency_key": context.idempotency_key,
         "idempotency_fingerprint": context.fingerprint if context.idempotency_key else None,
-        "is_spam": spam is not None,
-        "spam_reason": spam.value if spam else None,
+        "is_spam": is_spam,
+        "spam_reason": _legacy_reason(spam) if is_spam else None,
+        "spam_score": spam.score if spam else None,
+        "spam_reasons": spam.reasons if spam else None,
         "is_read": False,
         "is_starred": False,
         "deleted_at": None,
         "summarized": False,  # counted in the summary by the next batch (rollups.catch_up)
     }
+
+
+def _legacy_reason(spam: SpamVerdict) -> str:
+    """The one word ``spam_reason`` has held since before scores."""
+    if Signal.HONEYPOT.value in spam.signals:
+        return SpamReason.HONEYPOT.value
+    return SpamReason.SCORE.value
 
 
 def _insert_row(form: Form, path: StoragePath, values: dict[str, Any], now: datetime) -> Submission:

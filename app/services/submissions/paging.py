@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -45,14 +46,17 @@ from app.models import DeliveryKind
 from app.models import DeliveryTrigger
 from app.models import Form
 from app.models import PartialResponse
-from app.models import SpamReason
 from app.models import StoredFile
 from app.models.types import utcnow
 from app.services.delivery import outbox
 from app.services.delivery.mail import email_payload
+from app.services.spam import SpamVerdict
+from app.services.spam import judge_spam
 from app.services.submissions import storage
 from app.services.submissions.accepting import Accepted
+from app.services.submissions.accepting import assess_spam
 from app.services.submissions.accepting import check_can_submit
+from app.services.submissions.accepting import form_wording
 from app.services.submissions.accepting import store_answers
 from app.services.submissions.judging import judge
 from app.services.submissions.posted import HONEYPOT_FIELD
@@ -151,7 +155,8 @@ def answer_page(
         raise PageNotReached("This page comes later in the form. Start from its first page.")
     check_can_submit(form, context)
     if data.get(HONEYPOT_FIELD, "").strip():
-        return Step(accepted=finish(form, partial, context, data, spam=SpamReason.HONEYPOT))
+        spam = judge_spam([], form.spam_threshold, honeypot=True)
+        return Step(accepted=finish(form, partial, context, data, spam=spam))
     if page_id == CHECK_ANSWERS:
         return _leave_check_page(form, partial, context, data, action)
     flow = partial_flow(partial)
@@ -260,16 +265,25 @@ def finish(
     context: SubmissionContext,
     data: MultiDict,
     *,
-    spam: SpamReason | None = None,
+    spam: SpamVerdict | None = None,
 ) -> Accepted:
     """The final submit: walk every answer from the first page again, check every question
-    shown, and store one submission pinned to the partial's version, with the path taken."""
+    shown, and store one submission pinned to the partial's version, with the path taken.
+    Scored on its answers and the last post; not on its pages' times, which one question at
+    a time makes short."""
     flow = partial_flow(partial)
     walk = flow.walk(partial.answers)
     if spam is None:
         missing = _missing_answers(partial.version_id, walk.visible, walk.answers)
         if missing:
             raise SubmissionInvalid(missing)
+        untimed = context.signals and replace(context.signals, token=None, page_age_seconds=None)
+        spam = assess_spam(
+            form,
+            walk.answers,
+            replace(context, signals=untimed),
+            form_wording(form, partial.version_id),
+        )
     meta = special_fields(data, context, frozenset())
     meta["path"] = flow.version_path(walk.path)
     _discard(partial)

@@ -26,9 +26,20 @@ from app.fields.upload import file_extension
 from app.fields.upload import safe_filename
 from app.fields.validators import InvalidAnswer
 from app.models import EndpointKey
+from app.services.spam.scoring import RequestSignals
 
 # Formspree's special fields: they steer the submission and are not shown as answers.
-SPECIAL_FIELDS = {"_next", "_subject", "_replyto", "_cc", "_gotcha", "_token", "_language"}
+# "altcha" is the proof-of-work widget's solution (app/services/spam/proof_of_work.py).
+SPECIAL_FIELDS = {
+    "_next",
+    "_subject",
+    "_replyto",
+    "_cc",
+    "_gotcha",
+    "_token",
+    "_language",
+    "altcha",
+}
 HONEYPOT_FIELD = "_gotcha"
 # Special fields a static-site form also keeps as answers, under these names, as Formspree does:
 # the sender's address and the subject are shown, searched, exported and sent like any answer.
@@ -221,3 +232,5 @@ class SubmissionContext:
     fingerprint: str | None = None
     same_site: bool = True
     already_responded: bool = False
+    # What a public post tells about its sender, for its spam score; None: not scored (API).
+    signals: RequestSignals | None = None

@@ -134,3 +134,7 @@ if (form) {
   }
 }
 
+
+if (form && document.querySelector("[data-proof-of-work]")) {
+  import("./proof-of-work.js");
+}
