@@ -538,3 +538,21 @@ def test_cli_reset_refuses_an_unknown_email(app, owner, runner):
     result = runner.invoke(args=["users", "reset-2fa", "nobody@example.com"])
     assert result.exit_code == 2
     assert "no user with email 'nobody@example.com'" in result.output
+
+
+def test_two_step_changes_are_in_the_audit_log(app, enrolled):
+    from app.models import AuditEntry
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == OWNER_EMAIL))
+        two_step.regenerate_recovery_codes(user)
+        two_step_policy.set_policy("everyone")
+        two_step.reset_two_step(user)
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        actions = [entry.action for entry in entries if entry.action.startswith("two_step.")]
+    assert actions == [
+        "two_step.enabled",
+        "two_step.recovery_codes_renewed",
+        "two_step.policy_changed",
+        "two_step.removed",
+    ]

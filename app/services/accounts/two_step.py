@@ -25,6 +25,7 @@ from app.services.accounts import recovery_codes
 from app.services.accounts import secret_box
 from app.services.accounts import throttle
 from app.services.accounts.two_step_policy import requires_two_step
+from app.services.audit.recording import record
 
 ISSUER = "Formyard"
 STEP_SECONDS = 30  # RFC 6238's default, which every authenticator app uses
@@ -106,6 +107,7 @@ def enable_authenticator(
     user.totp_enabled_at = datetime.now(UTC)
     codes = recovery_codes.replace_codes(user)
     user.end_all_sessions()
+    record("two_step.enabled", user, details={"method": AUTHENTICATOR})
     db.session.commit()
     return codes
 
@@ -158,6 +160,7 @@ def reset_two_step(user: User) -> None:
     user.totp_enabled_at = None
     recovery_codes.delete_codes(user)
     user.end_all_sessions()
+    record("two_step.removed", user)
     db.session.commit()
 
 
@@ -167,5 +170,6 @@ def regenerate_recovery_codes(user: User) -> list[str]:
         raise NotAllowed("Set up two-step verification first.", code="two_step_off")
     codes = recovery_codes.replace_codes(user)
     user.end_all_sessions()
+    record("two_step.recovery_codes_renewed", user, details={"count": len(codes)})
     db.session.commit()
     return codes

@@ -8,6 +8,7 @@ from app.models import Role
 from app.models import SiteSetting
 from app.models import TwoStepPolicy
 from app.models import User
+from app.services.audit.recording import record
 
 SETTING_NAME = "two_step_required_for"
 POLICY_LABELS = {
@@ -37,6 +38,7 @@ def set_policy(value: str | TwoStepPolicy) -> TwoStepPolicy:
         db.session.add(SiteSetting(name=SETTING_NAME, value=policy.value))
     else:
         setting.value = policy.value
+    record("two_step.policy_changed", details={"policy": policy.value})
     db.session.commit()
     return policy
 
