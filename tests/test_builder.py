@@ -268,6 +268,33 @@ def test_a_new_form_starts_blank_or_from_each_template(app, signed_in, template,
     assert form.status == FormStatus.DRAFT
 
 
+def test_a_static_site_endpoint_is_created_from_the_forms_list_and_takes_posts(
+    app, signed_in, client
+):
+    editor = signed_in()
+    assert "an endpoint your own website" in editor.get("/forms/new").get_data(as_text=True)
+    response = AuthActions(editor).post(
+        "/forms/new", {"template": "endpoint", "title": "Blog contact"}
+    )
+    assert response.status_code == 303
+    form_id = int(response.headers["Location"].split("/")[2])
+    assert response.headers["Location"] == f"/forms/{form_id}/share"
+    form = fetch_form(app, form_id)
+    assert (form.title, form.kind.value, form.status) == (
+        "Blog contact",
+        "endpoint",
+        FormStatus.OPEN,
+    )
+    share = editor.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'action="http://127.0.0.1:5000/f/{form.slug}"' in html.unescape(share)
+    posted = app.test_client().post(
+        f"/f/{form.slug}",
+        data={"email": "ann@example.com"},
+        headers={"Origin": "https://blog.example"},
+    )
+    assert posted.status_code == 303
+
+
 def test_a_new_form_by_json(app, signed_in):
     client = signed_in()
     actions = AuthActions(client)

@@ -64,10 +64,19 @@ class BuilderForm(FlaskForm):
             return MultiDict([(key, "" if value is None else value) for key, value in items])
 
 
+ENDPOINT_CHOICE = "endpoint"
+
+
 class NewFormForm(BuilderForm):
     template = RadioField(
         "Start from",
-        choices=[SelectChoice(name, TEMPLATE_TITLES.get(name, name)) for name in TEMPLATES],
+        choices=[SelectChoice(name, TEMPLATE_TITLES.get(name, name)) for name in TEMPLATES]
+        + [
+            SelectChoice(
+                ENDPOINT_CHOICE,
+                "No questions: an endpoint your own website's HTML form posts to",
+            )
+        ],
         default="blank",
         validate_choice=False,  # the service names the templates it knows
     )

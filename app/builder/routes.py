@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.auth.session import role_required
 from app.builder import bp
+from app.builder.forms import ENDPOINT_CHOICE
 from app.builder.forms import DetailsForm
 from app.builder.forms import NewFormForm
 from app.builder.forms import SettingsForm
@@ -66,14 +67,22 @@ def trash():
 def new_form():
     wtform = NewFormForm()
     if wtform.validate_on_submit():
+        endpoint = wtform.template.data == ENDPOINT_CHOICE
         try:
-            form = forms.create_form(
-                current_user, title=wtform.title.data, template=wtform.template.data
-            )
+            if endpoint:
+                form = forms.create_endpoint(current_user, title=wtform.title.data)
+            else:
+                form = forms.create_form(
+                    current_user, title=wtform.title.data, template=wtform.template.data
+                )
         except ValidationFailed as error:
             return refused(wtform, error) or form_page("builder/new.html", creation_form=wtform)
-        message = f'Created "{form.title}".'
-        return answer(form, message, location=_builder_url(form.id), status=201, fragments=False)
+        if endpoint:  # nothing to build: what to paste into the website
+            message = f'Created "{form.title}". Point your form\'s action at its address.'
+            location = url_for("builder.share_form", form_id=form.id)
+        else:
+            message, location = f'Created "{form.title}".', _builder_url(form.id)
+        return answer(form, message, location=location, status=201, fragments=False)
     return form_page("builder/new.html", creation_form=wtform)
 
 

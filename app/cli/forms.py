@@ -9,7 +9,6 @@ import click
 from flask.cli import AppGroup
 
 from app.exceptions import DomainError
-from app.models import FormKind
 from app.services import forms as form_service
 from app.services.forms import definitions as form_definitions
 from app.services.forms.templates import TEMPLATES
@@ -33,12 +32,12 @@ def new_form(template: str, slug: str, title: str | None, publish: bool, endpoin
         raise click.BadParameter(
             "An endpoint has no questions to start from.", param_hint="--template"
         )
-    kind = FormKind.ENDPOINT if endpoint else FormKind.BUILT
     try:
-        form = form_service.create_form(
-            None, title=title, template=template, slug=slug, kind=kind.value
-        )
-        if publish or endpoint:
+        if endpoint:
+            form = form_service.create_endpoint(None, title=title, slug=slug)
+        else:
+            form = form_service.create_form(None, title=title, template=template, slug=slug)
+        if publish and not endpoint:
             form_service.publish(form, None)
     except DomainError as error:
         raise click.BadParameter(error.message, param_hint=f"--{error.field or 'slug'}") from None

@@ -37,6 +37,7 @@ from app.services.forms.logic import remove_show_if
 from app.services.forms.logic import save_route
 from app.services.forms.logic import save_show_if
 from app.services.forms.logic import set_default_route
+from app.services.forms.publishing import create_endpoint
 from app.services.forms.publishing import flow_problems_of
 from app.services.forms.publishing import list_versions
 from app.services.forms.publishing import publish
@@ -50,6 +51,7 @@ __all__ = [
     "FlowOverview",
     "LeafInput",
     "add_field",
+    "create_endpoint",
     "create_form",
     "current_settings",
     "delete_field",

@@ -14,11 +14,13 @@ from app.flow.checks import flow_problems
 from app.flow.pages import pages_of_draft
 from app.flow.pages import questions_of_draft
 from app.models import Form
+from app.models import FormKind
 from app.models import FormStatus
 from app.models import FormVersion
 from app.models import User
 from app.models.form import SCHEMA_VERSION
 from app.services.audit.recording import record
+from app.services.forms.editing import create_form
 
 
 def publish(form: Form, user: User | None) -> FormVersion:
@@ -58,6 +60,16 @@ def publish(form: Form, user: User | None) -> FormVersion:
     record("form.published", form, details={"version": number})
     db.session.commit()
     return version
+
+
+def create_endpoint(
+    user: User | None, *, title: str | None = None, slug: str | None = None
+) -> Form:
+    """A static-site endpoint, open at once: other websites post their own HTML forms to it
+    (from any website until its editor lists some)."""
+    form = create_form(user, title=title or "Website form", slug=slug, kind=FormKind.ENDPOINT)
+    publish(form, user)
+    return form
 
 
 def flow_problems_of(form: Form) -> list[Problem]:
