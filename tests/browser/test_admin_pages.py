@@ -222,6 +222,29 @@ def test_filter_bar_works_without_javascript(browser, live_server, admin_data):
         context.close()
 
 
+def test_summary_is_about_a_screen_per_question_at_most(
+    page, live_server, admin_data, tmp_path_factory
+):
+    sign_in(page, live_server)
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        page.goto(f"{live_server.url}/forms/{admin_data['volunteers']}/summary")
+        questions = page.locator("section.question-summary")
+        expect(questions).to_have_count(12)
+        for section in questions.all():
+            assert section.bounding_box()["height"] <= size["height"], section.inner_text()[:80]
+        assert page_width(page) <= size["width"]
+        expect(page.locator("details.chart-numbers").first).not_to_have_attribute("open", "")
+        expect(page.locator("#chart-per-day-table")).to_be_hidden()
+        shift = page.locator("#chart-shift-table")
+        expect(shift.get_by_role("rowheader", name="Morning")).to_be_visible()
+        expect(shift.locator("td.share").first).to_have_text(re.compile(r"^(<1|\d{1,3})%$"))
+        notes = page.locator("section.question-summary", has=page.locator("#q-notes"))
+        expect(notes.get_by_role("heading", name="Latest answers")).to_be_visible()
+        expect(notes.locator("ol.latest-answers li")).to_have_count(5)
+        save_screenshot(page, tmp_path_factory, f"summary-{size['width']}", full_page=True)
+
+
 @pytest.mark.parametrize(
     "path",
     [
