@@ -262,3 +262,26 @@ def test_axe_finds_nothing_serious_on_a_phone(page, live_server, admin_data, pat
     page.goto(f"{live_server.url}{path.format(**admin_data)}")
     serious = blocking(run_axe(page, live_server.url))
     assert serious == [], describe_violations(serious)
+
+
+def test_a_stars_rating_is_stars_that_arrow_keys_move(
+    page, live_server, admin_data, tmp_path_factory
+):
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/f/feedback")
+    satisfaction = page.get_by_role("group", name="How satisfied are you overall?")
+    stars = satisfaction.get_by_role("radio")
+    expect(stars).to_have_count(5)
+    satisfaction.locator("label", has=page.get_by_label("3 of 5 stars")).click()
+    expect(page.get_by_label("3 of 5 stars")).to_be_checked()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_label("4 of 5 stars")).to_be_checked()
+    page.mouse.move(0, 0)  # a star under the pointer lights up as a preview
+    filled = satisfaction.locator(".star-glyph").evaluate_all(
+        "glyphs => glyphs.map(glyph => getComputedStyle(glyph).color)"
+    )
+    assert len(set(filled[:4])) == 1 and filled[4] != filled[0]  # four filled, the fifth not
+    save_screenshot(page, tmp_path_factory, "stars-390")
+    serious = blocking(run_axe(page, live_server.url))
+    assert serious == [], describe_violations(serious)
+    assert page_width(page) <= PHONE["width"]
