@@ -1156,3 +1156,50 @@ def test_every_rule_input_names_a_rule_its_type_takes():
 )
 def test_error_paths_point_at_their_input(path, input_name):
     assert input_name_for(path) == input_name
+
+
+PUBLISH_FORM = re.compile(r'<form method="post" action="/forms/\d+/publish"')
+DISABLED_PUBLISH = '<button type="button" class="small-button secondary" disabled'
+
+
+def test_publish_is_disabled_when_there_is_nothing_new(app, signed_in):
+    client = signed_in()
+    actions = AuthActions(client)
+    form_id = new_form(app, "contact")
+    draft = client.get(f"/forms/{form_id}").get_data(as_text=True)
+    assert PUBLISH_FORM.search(draft) and DISABLED_PUBLISH not in draft
+
+    publish(app, form_id)
+    live = client.get(f"/forms/{form_id}").get_data(as_text=True)
+    assert not PUBLISH_FORM.search(live)
+    assert f'{DISABLED_PUBLISH} aria-describedby="nothing-to-publish">Publish</button>' in live
+    assert "Nothing new to publish." in live
+
+    actions.post(f"/forms/{form_id}/fields/name", {"label": "Your full name", "key": "name"})
+    changed = client.get(f"/forms/{form_id}").get_data(as_text=True)
+    assert PUBLISH_FORM.search(changed) and DISABLED_PUBLISH not in changed
+
+
+def test_the_preview_pane_is_reachable_by_keyboard(app, signed_in):
+    form_id = new_form(app, "contact")
+    html = signed_in().get(f"/forms/{form_id}").get_data(as_text=True)
+    assert '<a class="skip-link" href="#preview">Skip to the preview</a>' in html
+    assert (
+        '<section class="builder-preview" id="preview" aria-labelledby="preview-heading" '
+        'tabindex="0">'
+    ) in html
+    assert '<h2 id="preview-heading">Preview</h2>' in html
+
+
+def test_every_page_links_the_favicon_which_is_served(app, client, signed_in):
+    icon = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+    form_id = new_form(app, "contact")
+    publish(app, form_id)
+    slug = fetch_form(app, form_id).slug
+    assert icon in client.get(f"/f/{slug}").get_data(as_text=True)
+    assert icon in signed_in().get(f"/forms/{form_id}").get_data(as_text=True)
+    served = client.get("/static/favicon.svg")
+    assert served.status_code == 200 and served.mimetype == "image/svg+xml"
+    assert b"<svg" in served.data and b"http://" not in served.data.replace(
+        b"http://www.w3.org", b""
+    )

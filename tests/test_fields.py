@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 import zlib
@@ -31,6 +32,9 @@ from app.fields import parse_field_specs
 from app.fields import prefill_data
 from app.fields import suggest_key
 from app.fields.base import FieldType
+from tests.form_helpers import make_form
+from tests.public_helpers import TOKEN_RE
+from tests.public_helpers import fetch_submissions
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -959,3 +963,65 @@ def test_every_type_that_takes_an_answer_cleans_it_itself(name):
     field_type = FIELD_TYPES[name]
     owner = next(c for c in type(field_type).__mro__ if "clean" in vars(c))
     assert (owner is not FieldType) == field_type.takes_answer
+
+
+# --- what the respondent sees before answering -------------------------------------------------
+
+TOPICS = {"choices": ["art", "books", "cinema", "dance"]}
+
+
+@pytest.mark.parametrize(
+    ("limits", "hint"),
+    [
+        ({"max_picks": 2}, "Choose at most 2 options."),
+        ({"max_picks": 1}, "Choose at most 1 option."),
+        ({"min_picks": 2}, "Choose at least 2 options."),
+        ({"min_picks": 2, "max_picks": 3}, "Choose 2 to 3 options."),
+        ({"min_picks": 2, "max_picks": 2}, "Choose exactly 2 options."),
+    ],
+)
+def test_a_checkbox_limit_is_said_in_the_help_before_submitting(app, client, limits, hint):
+    spec = field("multiple_choice", key="topics", help="Pick what you like.", rules=TOPICS | limits)
+    slug = make_form(app, [spec]).slug
+    html = client.get(f"/f/{slug}").get_data(as_text=True)
+    assert f'<small id="topics-help" class="field-help">Pick what you like. {hint}</small>' in html
+
+
+def test_checkboxes_without_a_limit_keep_their_help_alone(app, client):
+    spec = field("multiple_choice", key="topics", help="Pick what you like.", rules=TOPICS)
+    html = client.get(f"/f/{make_form(app, [spec]).slug}").get_data(as_text=True)
+    assert '<small id="topics-help" class="field-help">Pick what you like.</small>' in html
+
+
+def test_a_stars_rating_is_a_row_of_star_radios_with_spoken_labels(app, client):
+    specs = [
+        field("rating", key="stars", label="How was it?"),
+        field("rating", key="nps", label="Recommend us?", rules={"scale": "nps"}),
+    ]
+    slug = make_form(app, specs).slug
+    html = client.get(f"/f/{slug}").get_data(as_text=True)
+    stars = html[html.index('<fieldset id="stars"') : html.index('<fieldset id="nps"')]
+    assert "<legend>How was it?</legend>" in stars
+    assert '<div class="choices star-rating">' in stars
+    assert stars.count('type="radio"') == 5 and stars.count('name="stars"') == 5
+    assert '<span class="visually-hidden">4 of 5 stars</span>' in stars
+    nps = html[html.index('<fieldset id="nps"') :]
+    assert "star-rating" not in nps and "★" not in nps
+    assert nps.count('type="radio"') == 11
+
+
+def test_a_stars_rating_sent_without_javascript_is_stored_and_shown_again_on_error(app, client):
+    specs = [
+        field("rating", key="stars", label="How was it?"),
+        field("short_text", key="name", label="Name", required=True),
+    ]
+    slug = make_form(app, specs).slug
+    page = client.get(f"/f/{slug}").get_data(as_text=True)
+    token = TOKEN_RE.search(page).group(1)
+    again = client.post(f"/f/{slug}", data={"_token": token, "stars": "4"})
+    assert again.status_code == 422
+    chosen = [tag for tag in re.findall(r"<input[^>]*>", again.text) if "checked" in tag]
+    assert len(chosen) == 1 and 'name="stars"' in chosen[0] and 'value="4"' in chosen[0]
+    sent = client.post(f"/f/{slug}", data={"_token": token, "stars": "4", "name": "Ann"})
+    assert sent.status_code in (302, 303)
+    assert fetch_submissions(app, slug)[-1].answers["stars"] == 4

@@ -169,16 +169,81 @@ def test_many_distinct_numbers_are_bucketed_by_the_database(app, owner, monkeypa
     assert price.bars[0][0] == "1 to 2"
 
 
-def test_summary_page_draws_charts_with_their_numbers(app, summarized, signed_in):
-    form_id, _, _ = summarized
+@pytest.fixture
+def answered_today(app, owner) -> int:
+    """The survey with the ANSWERS in the last hours, for pages that summarize until now."""
+    form_id = make_survey(app, slug="today")
+    for hours_ago, (size, topics, stars, nps, age, agree, message) in enumerate(ANSWERS):
+        answers = {"name": "X", "size": size, "topics": topics, "stars": stars, "nps": nps}
+        answers |= {"age": age, "agree": agree, "message": message}
+        answers = {key: value for key, value in answers.items() if value is not None}
+        add_submission(app, form_id, answers, at=utcnow() - timedelta(hours=hours_ago))
+    return form_id
+
+
+def test_summary_page_draws_charts_with_their_numbers(app, answered_today, signed_in):
     client = signed_in(Role.VIEWER)
-    html = client.get(f"/forms/{form_id}/summary?days=365").get_data(as_text=True)
+    html = client.get(f"/forms/{answered_today}/summary?days=365").get_data(as_text=True)
     assert 'aria-current="page">Last 365 days</a>' in html
-    for chart in ("per-day", "size", "topics", "stars", "nps", "agree", "message", "name"):
-        assert f'<canvas id="chart-{chart}"' in html, chart
-        assert f'<table class="chart-table" id="chart-{chart}-table">' in html, chart
-    assert '<tr><th scope="row">Medium</th><td>0</td></tr>' in html
+    assert '<canvas id="chart-per-day"' in html
+    # The numbers under the chart are folded until asked for.
+    folded = html.index('<details class="chart-numbers">')
+    assert folded < html.index('<table class="chart-table" id="chart-per-day-table">')
+    for chart in ("size", "topics", "stars", "nps", "agree"):
+        assert f'<table class="answer-bars" id="chart-{chart}-table">' in html, chart
     assert "vendor/chart.js/chart.umd.min.js" in html
+
+
+def test_each_answer_has_a_bar_its_count_and_its_share(app, summarized, answered_today, signed_in):
+    _, questions, _ = summarized
+    assert questions["size"].shares == [("Small", 1, 0.25), ("Medium", 2, 0.5), ("Large", 1, 0.25)]
+    html = signed_in(Role.VIEWER).get(f"/forms/{answered_today}/summary").get_data(as_text=True)
+    medium = (
+        '<tr><th scope="row">Medium</th><td class="bar-cell">'
+        '<meter min="0" max="1" value="0.5" aria-hidden="true"></meter></td>'
+        '<td class="count">2</td><td class="share">50%</td></tr>'
+    )
+    assert medium in html
+    # Checkboxes: a share of those who answered, so they may add up past 100%.
+    assert '<td class="count">3</td><td class="share">75%</td>' in html
+    assert "4 answers (80% of submissions)" in html
+
+
+def test_text_questions_list_their_latest_answers_not_a_bar(summarized, answered_today, signed_in):
+    _, questions, _ = summarized
+    assert questions["message"].latest == ["Great", "Fine", "Meh"]
+    html = signed_in(Role.VIEWER).get(f"/forms/{answered_today}/summary").get_data(as_text=True)
+    message = html[html.index('id="q-message"') :]
+    assert "Latest answers" in message
+    assert message.index("<li>Great</li>") < message.index("<li>Fine</li>")
+    assert "Answered" not in html and 'id="chart-message' not in html
+
+
+def test_latest_answers_are_the_five_newest_counted_ones_escaped(app, owner, signed_in):
+    form_id = make_survey(app)
+    now = utcnow()
+    for n in range(7):
+        add_submission(app, form_id, {"message": f"Note {n}"}, at=now - timedelta(hours=7 - n))
+    add_submission(app, form_id, {"message": "<script>alert(1)</script>"}, at=now)
+    add_submission(app, form_id, {"message": "Buy pills"}, at=now, is_spam=True)
+    html = signed_in(Role.VIEWER).get(f"/forms/{form_id}/summary").get_data(as_text=True)
+    listed = html[html.index('id="q-message"') :]
+    listed = listed[listed.index("<ol") : listed.index("</ol>")]
+    assert "<li>&lt;script&gt;alert(1)&lt;/script&gt;</li>" in listed
+    assert "<script>alert" not in html
+    shown = [n for n in range(7) if f"<li>Note {n}</li>" in listed]
+    assert shown == [3, 4, 5, 6]
+    assert "Buy pills" not in html
+
+
+def test_views_show_on_the_summary_at_once(app, owner, client, signed_in):
+    form_id = make_survey(app)
+    with app.app_context():
+        slug = db.session.get(Form, form_id).slug
+    for _ in range(3):
+        assert client.get(f"/f/{slug}").status_code == 200
+    html = signed_in(Role.VIEWER).get(f"/forms/{form_id}/summary").get_data(as_text=True)
+    assert '<dd id="total-views">3</dd>' in html
 
 
 # --- the rollups behind the summary, as submissions come and go ---------------------------------

@@ -82,11 +82,15 @@ class FieldType:
         return self.field_class_for(spec)(
             label=spec.label,
             validators=[Presence(self, spec), Answer(self, spec)],
-            description=spec.help,
+            description=self.help_text(spec),
             default=self.default_data(spec),
             render_kw=render_kw or None,
             **self.field_options(spec),
         )
+
+    def help_text(self, spec: FieldSpec) -> str:
+        """The help shown under the label: the builder's, and what the rules ask, if anything."""
+        return spec.help
 
     def field_class_for(self, spec: FieldSpec) -> type[Field]:
         """The WTForms field class; ``field_class`` unless the rules choose another."""

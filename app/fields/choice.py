@@ -155,6 +155,11 @@ class MultipleChoice(FieldType):
         rules.ordered("min_picks", "max_picks", fewest, most)
         return {"choices": choices, "min_picks": fewest, "max_picks": most}
 
+    def help_text(self, spec: FieldSpec) -> str:
+        # The limit is said before the respondent submits, not only in the error after.
+        limit = picks_hint(spec.rules["min_picks"], spec.rules["max_picks"])
+        return " ".join(part for part in (spec.help, limit) if part)
+
     def field_options(self, spec: FieldSpec) -> dict[str, Any]:
         return {
             "choices": _select_choices(spec),
@@ -213,6 +218,19 @@ def check_picks(count: int, fewest: int | None, most: int | None) -> None:
     else:
         return
     raise InvalidAnswer(ErrorCode.OUT_OF_RANGE, message)
+
+
+def picks_hint(fewest: int | None, most: int | None) -> str:
+    """How many options may be ticked, said as help ("Choose at most 2 options."); "" if any."""
+    if fewest == most and fewest is not None:
+        return f"Choose exactly {_plural(fewest, 'option')}."
+    if fewest is not None and most is not None:
+        return f"Choose {fewest} to {most} options."
+    if most is not None:
+        return f"Choose at most {_plural(most, 'option')}."
+    if fewest is not None and fewest > 1:
+        return f"Choose at least {_plural(fewest, 'option')}."
+    return ""
 
 
 def _plural(count: int, noun: str) -> str:

@@ -48,7 +48,8 @@ class Rating(FieldType):
         return {"choices": choices, "validate_choice": False}
 
     def render_kw(self, spec: FieldSpec) -> dict[str, Any]:
-        return {}
+        # Read by the render_field macro, which draws a stars scale as a row of stars.
+        return {"data-rating": "stars"} if _scale(spec) == SCALES["stars"] else {}
 
     def clean(self, data: Any, spec: FieldSpec) -> int:
         text = str(data).strip()

@@ -20,6 +20,7 @@ from wtforms import Form as WTForm
 
 from app.caching import register_cache_clearer
 from app.extensions import db
+from app.fields import FIELD_TYPES
 from app.fields import FieldError
 from app.fields import FieldSpec
 from app.fields import needs_multipart
@@ -277,7 +278,7 @@ def _piped(
             spec = replace(spec, label=label, help=help_text)
             if spec.key in bound:
                 bound[spec.key].label.text = label
-                bound[spec.key].description = help_text
+                bound[spec.key].description = FIELD_TYPES[spec.type].help_text(spec)
         piped.append(spec)
     return tuple(piped)
 

@@ -20,8 +20,10 @@ from flask import Flask
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.database import is_postgresql
 from app.extensions import db
@@ -81,19 +83,25 @@ def add_view_counts(counts: Mapping[tuple[int, datetime], int], chunk: int = 100
 
     Its own connection and transaction: the request's session is left alone.
     """
+    with db.engine.begin() as connection:
+        return _upsert_view_counts(connection, counts, chunk)
+
+
+def _upsert_view_counts(
+    connection: Connection | Session, counts: Mapping[tuple[int, datetime], int], chunk: int = 1000
+) -> int:
     rows = [
         {"form_id": form_id, "hour": hour, "views": views}
         for (form_id, hour), views in counts.items()
     ]
     insert = postgresql_insert if is_postgresql() else sqlite_insert
-    with db.engine.begin() as connection:
-        for start in range(0, len(rows), chunk):
-            statement = insert(FormViewCount).values(rows[start : start + chunk])
-            statement = statement.on_conflict_do_update(
-                index_elements=["form_id", "hour"],
-                set_={"views": FormViewCount.views + statement.excluded.views},
-            )
-            connection.execute(statement)
+    for start in range(0, len(rows), chunk):
+        statement = insert(FormViewCount).values(rows[start : start + chunk])
+        statement = statement.on_conflict_do_update(
+            index_elements=["form_id", "hour"],
+            set_={"views": FormViewCount.views + statement.excluded.views},
+        )
+        connection.execute(statement)
     return len(rows)
 
 
@@ -125,6 +133,27 @@ def record_view(form_id: int) -> None:
     counter = counter_for(current_app._get_current_object())
     if counter.add(form_id, utcnow()):
         counter.flush()
+
+
+def store_views_before_reading() -> None:
+    """Store this process's pending counts in the session's own transaction, and commit it:
+    for a page that reads the counts next (the summary), so today's views show at once. A
+    second connection, as ``flush`` uses, would wait on SQLite for the lock this session's
+    reads hold."""
+    counter = counter_for(current_app._get_current_object())
+    counts = counter.take()
+    if not counts:
+        return
+    try:
+        _upsert_view_counts(db.session, counts)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        log.warning("dropped %d view counts of a deleted form", len(counts))
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not store %d view counts; keeping them", len(counts), exc_info=True)
+        counter.put_back(counts)
 
 
 def flush_views() -> int:

@@ -40,11 +40,13 @@ from app.models import SummaryRollup
 from app.models.rollup import ANSWERED
 from app.models.rollup import HOURS_KEY
 from app.models.types import utcnow
+from app.services.forms.view_counts import store_views_before_reading
 from app.services.inbox import rollups
 from app.services.inbox.columns import Column
 from app.services.inbox.columns import columns_for
 from app.services.inbox.columns import versions_of
 from app.services.inbox.filters import local_midnight
+from app.services.inbox.latest_answers import latest_answers
 from app.services.inbox.progress import FlowSummary
 from app.services.inbox.progress import summarize_flow
 
@@ -76,6 +78,13 @@ class QuestionSummary:
     promoters: int = 0
     passives: int = 0
     detractors: int = 0
+    latest: list[str] = field(default_factory=list)  # a text question's newest answers
+
+    @property
+    def shares(self) -> list[tuple[str, int, float]]:
+        """Each bar with its share of the answers; checkbox shares may add up past 100%."""
+        answered = self.answered or sum(count for _label, count in self.bars)
+        return [(label, count, count / answered if answered else 0.0) for label, count in self.bars]
 
 
 @dataclass
@@ -101,9 +110,11 @@ class Summary:
 
 
 def summarize(form: Form, days: int, zone: ZoneInfo, now: datetime | None = None) -> Summary:
-    # Count what arrived since the last batch first, so the summary includes it.
+    # Count what arrived since the last batch first, and this process's views not yet
+    # stored, so the summary includes them.
     if rollups.catch_up(form.id):
         db.session.commit()
+    store_views_before_reading()
     days = days if days in PERIODS else PERIODS[0]
     today = (now or utcnow()).astimezone(zone).date()
     first_day = today - timedelta(days=days - 1)
@@ -203,6 +214,7 @@ def summarize_questions(form: Form, start: datetime) -> list[QuestionSummary]:
     versions = versions_of(form) if not form.is_endpoint else {}
     cells = answer_cells(form, start)
     summaries: list[QuestionSummary] = []
+    text_columns: list[Column] = []
     for column in columns_for(form, versions):
         kind = _kind_of(column)
         if kind is None:
@@ -212,10 +224,14 @@ def summarize_questions(form: Form, start: datetime) -> list[QuestionSummary]:
         question = cells.get(column.key, {})
         if kind == "text":
             summary.answered = int(question.get(ANSWERED, [0])[0])
+            text_columns.append(column)
         elif kind == "numeric" and column.spec.type == "number":
             _summarize_number(summary, question)
         else:
             _summarize_values(summary, question, column, versions)
+    latest = latest_answers(form, text_columns, start, versions)
+    for summary in summaries:
+        summary.latest = latest.get(summary.key, [])
     return summaries
 
 

@@ -97,7 +97,8 @@ function setUpBuilder(root) {
     } else if (action === "delete") {
       root.querySelector("#fields-heading")?.focus();
     } else if (action === "publish") {
-      root.querySelector('[data-region="status"] button')?.focus();
+      // Published: the button is now disabled, so the sentence saying what is live takes focus.
+      root.querySelector('[data-region="status"] .publish-summary')?.focus();
     }
   }
 
