@@ -246,6 +246,30 @@ def test_views_show_on_the_summary_at_once(app, owner, client, signed_in):
     assert '<dd id="total-views">3</dd>' in html
 
 
+def test_a_process_stores_its_views_soon_without_another_view(app, owner, monkeypatch):
+    # What another gunicorn process's summary reads: the views this one stored by timer.
+    from app.models import FormViewCount
+    from app.services.forms import view_counts
+
+    form_id = make_survey(app)
+    monkeypatch.setattr(view_counts, "FLUSH_SECONDS", 0.2)
+    monkeypatch.setattr(app, "testing", False)
+    with app.app_context():
+        counter = view_counts.counter_for(app)
+        counter.last_flush = time.monotonic()
+        counter.add(form_id, utcnow())
+        counter.flush_soon()
+        stored = 0
+        for _ in range(50):
+            time.sleep(0.1)
+            db.session.rollback()
+            stored = sum(row.views for row in db.session.query(FormViewCount).all())
+            if stored:
+                break
+    assert stored == 1
+    assert counter.timer is None
+
+
 # --- the rollups behind the summary, as submissions come and go ---------------------------------
 
 

@@ -2,7 +2,8 @@
 
 Each process counts in memory, per form and UTC hour, and adds its counts to the database
 with one upsert at most every ``FLUSH_SECONDS`` (from the request that finds the time has
-come, and when the process exits). A crash loses at most those seconds of views.
+come, from a timer when no other view comes, and when the process exits), so the summary
+shows every process's views within those seconds. A crash loses at most those seconds of views.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class ViewCounter:
         self.pending: Counter[tuple[int, datetime]] = Counter()
         self.lock = threading.Lock()
         self.last_flush = time.monotonic()
+        self.timer: threading.Timer | None = None
 
     def add(self, form_id: int, now: datetime) -> bool:
         """Count one view; True when it is time to flush."""
@@ -49,6 +51,27 @@ class ViewCounter:
         with self.lock:
             self.pending[(form_id, hour)] += 1
             return time.monotonic() - self.last_flush >= FLUSH_SECONDS
+
+    def flush_soon(self) -> None:
+        """Store the pending counts within ``FLUSH_SECONDS`` even if no other view comes: one
+        timer at a time. Not under tests, whose apps come and go with their databases."""
+        if self.app.testing:
+            return
+        with self.lock:
+            if self.timer is not None:
+                return
+            self.timer = threading.Timer(FLUSH_SECONDS, self._flush_from_timer)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _flush_from_timer(self) -> None:
+        with self.lock:
+            self.timer = None
+        try:
+            with self.app.app_context():
+                self.flush()
+        except Exception:
+            log.warning("could not store view counts", exc_info=True)
 
     def take(self) -> Counter[tuple[int, datetime]]:
         with self.lock:
@@ -133,6 +156,8 @@ def record_view(form_id: int) -> None:
     counter = counter_for(current_app._get_current_object())
     if counter.add(form_id, utcnow()):
         counter.flush()
+    else:
+        counter.flush_soon()
 
 
 def store_views_before_reading() -> None:
