@@ -53,6 +53,20 @@ class BigIdConverter(IdConverter):
     maximum = MAX_BIG_ID
 
 
+class IndexConverter(BaseConverter):
+    """``<index:...>``: a place in a short list (a page's rules), from 0 to ``MAX_INDEX``, in
+    ASCII digits; anything else matches no route (404)."""
+
+    regex = r"[0-9]{1,4}"
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
 def parse_id(text: str, maximum: int = MAX_BIG_ID) -> int | None:
     """An id given in an address, a query string or a form field: None unless ASCII digits
     name a number from 1 to ``maximum``."""
@@ -67,6 +81,7 @@ def init_app(app: Flask) -> None:
     is added; the address is checked before the extensions' hooks run."""
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["bigid"] = BigIdConverter
+    app.url_map.converters["index"] = IndexConverter
     app.before_request(refuse_malformed_address)
 
 

@@ -76,7 +76,7 @@ def _page_spec(form: Form, key: str) -> FieldSpec:
 
 
 @bp.route("/<int:form_id>/fields/<key>/routes/new", methods=["GET", "POST"], endpoint="new_route")
-@bp.route("/<int:form_id>/fields/<key>/routes/<int:position>", methods=["GET", "POST"])
+@bp.route("/<int:form_id>/fields/<key>/routes/<index:position>", methods=["GET", "POST"])
 def edit_route(form_id: int, key: str, position: int | None = None):
     form = load_form(form_id)
     spec = _page_spec(form, key)
@@ -108,7 +108,7 @@ def edit_route(form_id: int, key: str, position: int | None = None):
     return answer(form, "Saved the rule.", location=_field_url(form, key, "routes"))
 
 
-@bp.post("/<int:form_id>/fields/<key>/routes/<int:position>/move")
+@bp.post("/<int:form_id>/fields/<key>/routes/<index:position>/move")
 def move_route(form_id: int, key: str, position: int):
     form = load_form(form_id)
     _page_spec(form, key)
@@ -120,7 +120,7 @@ def move_route(form_id: int, key: str, position: int):
     return answer(form, message, location=_field_url(form, key, "routes"))
 
 
-@bp.post("/<int:form_id>/fields/<key>/routes/<int:position>/delete")
+@bp.post("/<int:form_id>/fields/<key>/routes/<index:position>/delete")
 def delete_route(form_id: int, key: str, position: int):
     form = load_form(form_id)
     _page_spec(form, key)
