@@ -225,8 +225,7 @@ def test_two_workers_deliver_every_webhook_once(cluster, receiver, tmp_path):
     # Posts sent at once and up to the rate limit would score as spam, which is not sent on;
     # this test is about delivery, so every post counts as a person's.
     form_ids = [
-        make_form(cluster.app, CONTACT_FIELDS, slug=slug, spam_threshold=1000).id
-        for slug in slugs
+        make_form(cluster.app, CONTACT_FIELDS, slug=slug, spam_threshold=1000).id for slug in slugs
     ]
     for form_id in form_ids:
         add_webhook(cluster.app, form_id, receiver.url)
