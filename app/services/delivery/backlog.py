@@ -12,8 +12,10 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.database import is_postgresql
 from app.extensions import db
 from app.models import Delivery
 from app.models import DeliveryKind
@@ -108,11 +110,12 @@ def this_worker_name() -> str:
 def record_heartbeat(name: str, started_at: datetime, now: datetime | None = None) -> None:
     """Note that worker ``name`` is alive; commits."""
     now = now or utcnow()
-    seen = db.session.execute(
-        update(WorkerHeartbeat).where(WorkerHeartbeat.name == name).values(seen_at=now)
+    # One statement, so workers sharing a name (threads of one process) never race an insert.
+    insert = postgresql_insert if is_postgresql() else sqlite_insert
+    statement = insert(WorkerHeartbeat).values(name=name, started_at=started_at, seen_at=now)
+    db.session.execute(
+        statement.on_conflict_do_update(index_elements=["name"], set_={"seen_at": now})
     )
-    if seen.rowcount == 0:
-        db.session.add(WorkerHeartbeat(name=name, started_at=started_at, seen_at=now))
     db.session.execute(
         delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - HEARTBEAT_RETENTION)
     )

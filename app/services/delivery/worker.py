@@ -11,6 +11,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import DeliveryKind
@@ -163,8 +164,13 @@ class Worker:
         now = self.clock()
         if self.next_heartbeat_at is None or now >= self.next_heartbeat_at:
             self.started_at = self.started_at or now
-            backlog.record_heartbeat(self.name, self.started_at, now)
             self.next_heartbeat_at = now + HEARTBEAT_EVERY
+            try:
+                backlog.record_heartbeat(self.name, self.started_at, now)
+            except SQLAlchemyError:
+                # A missed heartbeat only makes /readyz look older; sending goes on.
+                db.session.rollback()
+                log.warning("could not record the worker's heartbeat", exc_info=True)
 
     def _purge_now_and_then(self) -> None:
         now = self.clock()
